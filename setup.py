@@ -1,0 +1,85 @@
+import os
+
+from setuptools import find_packages
+from setuptools import setup
+
+here = os.path.abspath(os.path.dirname(__file__))
+
+
+def read(*names):
+    with open(os.path.join(here, *names), encoding='utf-8') as f:
+        return f.read()
+
+
+long_description = read('README.rst') + '\n\n' + read('CHANGES.txt')
+
+install_requires = [
+    'SQLAlchemy>=2.0',
+    'zope.interface',
+    'zope.component',
+    'transaction',
+    'zope.sqlalchemy',
+    'pyramid>=2.0',
+    'pyramid_tm',
+    'pyramid_retry',
+    # pyramid 2.1 imports pkg_resources, which setuptools 82 removed.
+    'setuptools<82',
+]
+
+mysql_requires = [
+    'PyMySQL',
+]
+
+postgresql_requires = [
+    'psycopg[binary]',
+]
+
+test_requires = [
+    'pytest',
+    'WebTest',
+    'hypothesis',
+] + mysql_requires + postgresql_requires
+
+setup(
+    name='clio',
+    version='1.0.dev0',
+    description=(
+        'Publication workflow and version history for SQLAlchemy models, '
+        'as a Pyramid plugin'
+    ),
+    long_description=long_description,
+    long_description_content_type='text/x-rst',
+    classifiers=[
+        'Development Status :: 3 - Alpha',
+        'Framework :: Pyramid',
+        'Intended Audience :: Developers',
+        'Programming Language :: Python',
+        'Programming Language :: Python :: 3',
+        'Programming Language :: Python :: 3 :: Only',
+        'Programming Language :: Python :: 3.11',
+        'Programming Language :: Python :: 3.12',
+        'Programming Language :: Python :: 3.13',
+        'Topic :: Database',
+        'Topic :: Internet :: WWW/HTTP :: Site Management',
+    ],
+    keywords='sqlalchemy pyramid workflow versioning publication history',
+    license='ZPL-2.1',
+    package_dir={'': 'src'},
+    packages=find_packages('src'),
+    include_package_data=True,
+    zip_safe=False,
+    python_requires='>=3.11',
+    install_requires=install_requires,
+    extras_require={
+        'test': test_requires,
+        'mysql': mysql_requires,
+        'postgresql': postgresql_requires,
+        'demo': [
+            'waitress',
+            'pyramid_jinja2',
+        ],
+        'docs': [
+            'Sphinx',
+        ],
+    },
+)
