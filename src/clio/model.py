@@ -1,0 +1,284 @@
+"""The versioned model classes: ``clio.Model`` and ``clio.Workflowed``.
+
+Both give a mapped class the version predicates, the clock, and the
+workflow methods.  The methods are thin: they look up the ``IWorkflowed`` or
+``IVersioned`` adapter for the version (in the registry the session names,
+else the global one) so that an application's own adapter for a class is
+honoured whichever spelling is used.
+
+``Model`` is the Clio 0.7 base for classical mapping (``Model(code)``);
+``Workflowed`` is a declarative mixin with SQLAlchemy's keyword
+constructor.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session
+from zope.interface import implementer
+
+from clio import status as st
+from clio.exceptions import ImmutableVersionError, InvalidCodeError
+from clio.interfaces import IClioModel, IVersioned, IWorkflowed
+from clio.relations import relations_of
+from clio.schema import workflow_constraints
+from clio.timestamps import UTCDateTime, utcnow
+from clio.userid import current_userid, session_userid
+
+#: session.info key counting the transitions running in that session.
+TRANSITION_KEY = "clio.transition"
+#: session.info key for the zope.interface registry used for adapters.
+REGISTRY_KEY = "clio.registry"
+
+
+def check_code(code) -> int:
+    if isinstance(code, bool) or not isinstance(code, int):
+        raise InvalidCodeError(f"code must be an integer, not {code!r}")
+    return code
+
+
+def adapter_registry(session):
+    registry = session.info.get(REGISTRY_KEY) if session is not None else None
+    if registry is None:
+        from zope.component import getSiteManager
+
+        registry = getSiteManager()
+    return registry
+
+
+@implementer(IClioModel)
+class VersionMethods:
+    """Behaviour shared by every versioned class."""
+
+    #: Set to False on a class to allow in-place changes of published and
+    #: archived versions (data migrations).
+    __clio_immutable__ = True
+
+    # -- construction -------------------------------------------------------
+
+    def _init_version(self, code) -> None:
+        check_code(code)
+        now = self._now()
+        userid = current_userid(None)
+        self.code = code
+        self.created_timestamp = now
+        self.created_userid = userid
+        self.changed_timestamp = now
+        self.changed_userid = userid
+        self.published_start_timestamp = None
+        self.published_end_timestamp = None
+        self.published_userid = None
+        self.status = st.NEW
+        # The session this object joins may know a better user (a request's);
+        # fill it in at its first flush.
+        self._clio_provisional_userid = userid
+
+    # -- clock ----------------------------------------------------------------
+
+    @classmethod
+    def _now(cls) -> datetime:
+        """The current moment, aware UTC.  Override (as a classmethod) to
+        control time in tests; transitions and views both use it."""
+        return utcnow()
+
+    # -- predicates -----------------------------------------------------------
+
+    def is_new(self) -> bool:
+        return self.status == st.NEW
+
+    def is_editable(self) -> bool:
+        return self.status in st.NEW_VERSION_STATUSES
+
+    def is_published(self) -> bool:
+        return self.status in st.PUBLISHED_STATUSES
+
+    def is_deleted(self) -> bool:
+        return self.status in st.DELETED_STATUSES
+
+    def is_archived(self) -> bool:
+        return st.is_archived_status(self.status)
+
+    def is_actual(self) -> bool:
+        return self.status in st.ACTUAL_STATUSES
+
+    # -- workflow (IWorkflowed) ------------------------------------------------
+
+    def _workflowed(self):
+        registry = adapter_registry(object_session(self))
+        adapter = registry.queryAdapter(self, IWorkflowed)
+        if adapter is None:
+            from clio.workflow import Workflow
+
+            adapter = Workflow(self)
+        return adapter
+
+    def _versioned(self):
+        registry = adapter_registry(object_session(self))
+        adapter = registry.queryAdapter(self, IVersioned)
+        if adapter is None:
+            from clio.versioning import Versioned
+
+            adapter = Versioned(self)
+        return adapter
+
+    def publish(self, at: datetime | None = None):
+        return self._workflowed().publish(at=at)
+
+    def edit(self):
+        return self._workflowed().edit()
+
+    def update(self):
+        return self._workflowed().update()
+
+    def delete(self):
+        return self._workflowed().delete()
+
+    def revert(self):
+        return self._workflowed().revert()
+
+    def discard(self):
+        return self._workflowed().discard()
+
+    def expire(self, at: datetime | None = None):
+        return self._workflowed().expire(at=at)
+
+    def mark_changed(self) -> None:
+        self._workflowed().mark_changed()
+
+    # -- reading (IVersioned) --------------------------------------------------
+
+    def editable_version(self):
+        return self._versioned().editable_version()
+
+    def published_version(self):
+        return self._versioned().published_version()
+
+    def compare_relation(self, name: str):
+        from clio.versioning import compare_relation
+
+        return compare_relation(self, name)
+
+
+class Model(VersionMethods):
+    """Base class for classically mapped versioned classes (Clio 0.7).
+
+    Subclasses that define ``__init__`` must call ``super().__init__(code)``.
+    """
+
+    def __init__(self, code: int):
+        self._init_version(code)
+
+
+class Workflowed(VersionMethods):
+    """Declarative mixin: ``class Page(clio.Workflowed, Base)``.
+
+    Adds clio's columns, the ``(code, status)`` constraint and the indexes.
+    A class that needs its own ``__table_args__`` adds
+    ``clio.workflow_constraints(__tablename__)`` to them.
+    """
+
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
+    code: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    status: Mapped[int] = mapped_column(sa.Integer, nullable=False)
+    created_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    published_start_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    published_end_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    changed_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
+    published_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
+    changed_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
+
+    @declared_attr.directive
+    def __table_args__(cls):
+        return workflow_constraints(cls.__tablename__)
+
+    def __init__(self, **kw):
+        if "code" not in kw:
+            raise InvalidCodeError(f"{type(self).__name__} needs a code")
+        code = kw.pop("code")
+        self._init_version(code)
+        super().__init__(**kw)
+
+
+# --- immutability of published and archived versions ----------------------
+
+
+def in_transition(obj) -> bool:
+    session = object_session(obj)
+    return session is not None and session.info.get(TRANSITION_KEY, 0) > 0
+
+
+def _guard(target, value, oldvalue, initiator):
+    current = target.__dict__.get("status")
+    if current is None or not type(target).__clio_immutable__:
+        return value
+    if current in st.PUBLISHED_STATUSES or st.is_archived_status(current):
+        if value is oldvalue or in_transition(target):
+            return value
+        raise ImmutableVersionError(
+            f"{type(target).__name__} code={target.__dict__.get('code')} is "
+            f"{st.status_name(current)}; change it through edit() or update(), "
+            f"not in place ({initiator.key})"
+        )
+    return value
+
+
+@event.listens_for(VersionMethods, "mapper_configured", propagate=True)
+def _configure_versioned(mapper, cls):
+    """Install the immutability guard on every column and many-to-one
+    relation of a versioned class."""
+    if cls.__dict__.get("_clio_guarded"):
+        return
+    type.__setattr__(cls, "_clio_guarded", True)
+    manager = mapper.class_manager
+    keys = [prop.key for prop in mapper.column_attrs]
+    keys += [prop.key for prop in relations_of(cls).many_to_one]
+    for key in keys:
+        if key in manager:
+            event.listen(manager[key], "set", _guard, retval=True)
+
+
+# --- session hooks ----------------------------------------------------------
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session, flush_context, instances):
+    """Give objects built outside the session the session's user, and
+    refuse new versions without a proper code."""
+    userid = None
+    for obj in session.new:
+        if not isinstance(obj, VersionMethods):
+            continue
+        check_code(obj.code)
+        provisional = obj.__dict__.pop("_clio_provisional_userid", None)
+        if provisional is None:
+            continue
+        if userid is None:
+            userid = session_userid(session)
+            if userid is None:
+                break
+        with transition(session):
+            if obj.created_userid == provisional:
+                obj.created_userid = userid
+            if obj.changed_userid == provisional:
+                obj.changed_userid = userid
+
+
+class transition:
+    """Context manager marking a running transition in a session, so that
+    the immutability guard lets the transition change published rows."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def __enter__(self):
+        info = self.session.info
+        info[TRANSITION_KEY] = info.get(TRANSITION_KEY, 0) + 1
+        return self.session
+
+    def __exit__(self, *exc):
+        self.session.info[TRANSITION_KEY] -= 1
+        return False

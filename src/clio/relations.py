@@ -1,0 +1,230 @@
+"""Relations between versioned classes, as the workflow sees them.
+
+The workflow walks one-to-many relations (children are copied, moved,
+published and archived with their parent), links many-to-many relations to
+the right versions, and checks many-to-one relations (a child cannot be
+published under an unpublished parent).  This module finds those relations on
+a mapper and gives uniform access to them, whether the relationship is
+``lazy='dynamic'`` (the Clio 0.7 style) or an ordinary collection.
+
+:func:`workflow_properties` installs the Clio 0.7 companions
+``rel_original``, ``rel_published``, ``rel_editable``, ``rel_actual`` and
+``rel_archived`` and the read-through wrapper on ``rel``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import attributes, interfaces as orm_interfaces
+
+from clio.exceptions import RelationError
+from clio.status import (
+    ACTUAL_STATUSES,
+    ARCHIVED,
+    EDITABLE_STATUSES,
+    PUBLISHED_STATUSES,
+    PUBLISHED_UNDER_UPDATE,
+    UPDATABLE,
+)
+
+
+@dataclass(frozen=True)
+class Relations:
+    one_to_many: tuple
+    many_to_many: tuple
+    many_to_one: tuple
+
+    @property
+    def managed(self) -> tuple:
+        return self.one_to_many + self.many_to_many
+
+
+def is_versioned_class(cls) -> bool:
+    from clio.model import VersionMethods
+
+    return isinstance(cls, type) and issubclass(cls, VersionMethods)
+
+
+def relations_of(cls) -> Relations:
+    """The relations of ``cls`` to other versioned classes (cached)."""
+    cached = cls.__dict__.get("_clio_relations")
+    if cached is not None:
+        return cached
+    one_to_many, many_to_many, many_to_one = [], [], []
+    for prop in sa.inspect(cls).relationships:
+        if not is_versioned_class(prop.mapper.class_):
+            continue
+        if prop.direction is orm_interfaces.ONETOMANY:
+            one_to_many.append(prop)
+        elif prop.direction is orm_interfaces.MANYTOMANY:
+            many_to_many.append(prop)
+        else:
+            many_to_one.append(prop)
+    found = Relations(tuple(one_to_many), tuple(many_to_many), tuple(many_to_one))
+    type.__setattr__(cls, "_clio_relations", found)
+    return found
+
+
+def managed_relation(cls, name: str):
+    """The one-to-many or many-to-many relation called ``name``."""
+    for prop in relations_of(cls).managed:
+        if prop.key == name:
+            return prop
+    raise RelationError(
+        f"{cls.__name__} has no one-to-many or many-to-many relation {name!r} "
+        f"to a versioned class"
+    )
+
+
+def is_dynamic(prop) -> bool:
+    return prop.lazy in ("dynamic", "write_only")
+
+
+def original(obj, prop):
+    """The value of the relationship itself, bypassing any wrapper."""
+    cls = type(obj)
+    return attributes.manager_of_class(cls)[prop.key].__get__(obj, cls)
+
+
+def related(obj, prop) -> list:
+    """The related versions, whatever their status, as a list."""
+    value = original(obj, prop)
+    if value is None:
+        return []
+    if prop.lazy == "write_only":
+        session = sa.orm.object_session(obj)
+        return list(session.scalars(value.select())) if session else []
+    return list(value)
+
+
+def attach(obj, prop, other) -> None:
+    original(obj, prop).add(other) if prop.lazy == "write_only" else original(
+        obj, prop
+    ).append(other)
+
+
+def detach(obj, prop, other) -> None:
+    original(obj, prop).remove(other)
+
+
+def move(child, prop, old_parent, new_parent) -> None:
+    """Move ``child`` from ``old_parent``'s collection to ``new_parent``'s."""
+    detach(old_parent, prop, child)
+    attach(new_parent, prop, child)
+
+
+def forget(parent, prop, child) -> None:
+    """Drop ``child`` from a loaded collection without recording a change.
+
+    Used when the child row is being deleted: the database needs nothing
+    from the collection, only the in-memory list must not keep it.
+    """
+    if is_dynamic(prop):
+        return
+    state = sa.inspect(parent)
+    if prop.key not in state.dict:
+        return
+    current = state.dict[prop.key]
+    if prop.uselist:
+        keep = [item for item in current if item is not child]
+        if len(keep) != len(current):
+            attributes.set_committed_value(parent, prop.key, keep)
+
+
+# --- Clio 0.7 companions ---------------------------------------------------
+
+_FILTERS = {
+    "published": lambda target: target.status.in_(PUBLISHED_STATUSES),
+    "editable": lambda target: target.status.in_(EDITABLE_STATUSES),
+    "actual": lambda target: target.status.in_(ACTUAL_STATUSES),
+    "archived": lambda target: target.status >= ARCHIVED,
+}
+
+
+def _readable_version(obj):
+    """The version whose relations ``obj`` reads: the published one for an
+    UPDATABLE (an update does not copy children), else ``obj`` itself."""
+    if getattr(obj, "status", None) == UPDATABLE:
+        from clio.workflow import sibling
+
+        published = sibling(obj, (PUBLISHED_UNDER_UPDATE,))
+        if published is not None:
+            return published
+    return obj
+
+
+class ReadThroughRelation:
+    """Replaces ``rel``: an UPDATABLE reads its published version's
+    relation; assignment is ignored, as in Clio 0.7; at class level it is
+    the relationship itself, so ``select(A).join(A.bs)`` works."""
+
+    def __init__(self, prop):
+        self.prop = prop
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return attributes.manager_of_class(owner)[self.prop.key]
+        return original(_readable_version(obj), self.prop)
+
+    def __set__(self, obj, value):
+        """Ignored: the workflow owns this relation (Clio 0.7 behaviour)."""
+
+    def __delete__(self, obj):
+        """Ignored, like assignment."""
+
+
+class OriginalRelation:
+    """``rel_original``: the relationship without the read-through."""
+
+    def __init__(self, prop):
+        self.prop = prop
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return attributes.manager_of_class(owner)[self.prop.key]
+        return original(obj, self.prop)
+
+
+class FilteredRelation:
+    """``rel_published`` and friends: ``rel`` narrowed by status."""
+
+    def __init__(self, prop, view: str):
+        self.prop = prop
+        self.view = view
+
+    def __get__(self, obj, owner=None):
+        target = self.prop.mapper.class_
+        criterion = _FILTERS[self.view](target)
+        if obj is None:
+            return attributes.manager_of_class(owner)[self.prop.key].and_(criterion)
+        value = original(_readable_version(obj), self.prop)
+        if is_dynamic(self.prop):
+            return value.filter(criterion)
+        statuses = {
+            "published": lambda s: s in PUBLISHED_STATUSES,
+            "editable": lambda s: s in EDITABLE_STATUSES,
+            "actual": lambda s: s in ACTUAL_STATUSES,
+            "archived": lambda s: s >= ARCHIVED,
+        }[self.view]
+        return [item for item in value if statuses(item.status)]
+
+
+def workflow_properties(cls) -> None:
+    """Install the Clio 0.7 relation companions on a mapped class.
+
+    For every one-to-many or many-to-many relation ``rel`` to a versioned
+    class: ``rel_original``, ``rel_published``, ``rel_editable``,
+    ``rel_actual``, ``rel_archived``, and ``rel`` becomes read-through for
+    UPDATABLE versions.  Many-to-one relations get nothing.  Calling it
+    twice is harmless.
+    """
+    for prop in relations_of(cls).managed:
+        if prop.parent.class_ is not cls:
+            continue
+        key = prop.key
+        setattr(cls, key, ReadThroughRelation(prop))
+        setattr(cls, f"{key}_original", OriginalRelation(prop))
+        for view in _FILTERS:
+            setattr(cls, f"{key}_{view}", FilteredRelation(prop, view))

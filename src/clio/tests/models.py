@@ -1,0 +1,91 @@
+"""Fixture models of the Clio 0.7 scenarios (reference §7), mapped the
+0.7 way: ``clio.Table``, classical mapping, dynamic relations and
+``workflow_properties``.
+
+A -(bs, one-to-many, cascade 'all, delete', backref a)-> B
+C <-(ds dynamic / cs, many-to-many through a plain pivot)-> D
+"""
+
+import sqlalchemy as sa
+from sqlalchemy.orm import backref, registry, relationship
+
+import clio
+
+metadata = sa.MetaData()
+mapper_registry = registry(metadata=metadata)
+
+a_table = clio.Table("clio_a", metadata, sa.Column("message", sa.Unicode(100)))
+b_table = clio.Table(
+    "clio_b",
+    metadata,
+    sa.Column("message", sa.Unicode(100)),
+    sa.Column("a_id", sa.Integer, sa.ForeignKey("clio_a.id"), nullable=False),
+)
+c_table = clio.Table("clio_c", metadata, sa.Column("message", sa.Unicode(100)))
+d_table = clio.Table("clio_d", metadata, sa.Column("message", sa.Unicode(100)))
+cd_table = sa.Table(
+    "clio_cd",
+    metadata,
+    sa.Column("c_id", sa.Integer, sa.ForeignKey("clio_c.id"), primary_key=True),
+    sa.Column("d_id", sa.Integer, sa.ForeignKey("clio_d.id"), primary_key=True),
+)
+plain_table = clio.Table("clio_plain", metadata, sa.Column("name", sa.Unicode(100)))
+
+a_code = clio.Sequence("clio_a_code", metadata)
+b_code = clio.Sequence("clio_b_code", metadata)
+c_code = clio.Sequence("clio_c_code", metadata)
+d_code = clio.Sequence("clio_d_code", metadata)
+
+
+class A(clio.Model):
+    def __init__(self, code, message=None):
+        super().__init__(code)
+        self.message = message
+
+
+class B(clio.Model):
+    def __init__(self, code, message=None):
+        super().__init__(code)
+        self.message = message
+
+
+class C(clio.Model):
+    def __init__(self, code, message=None):
+        super().__init__(code)
+        self.message = message
+
+
+class D(clio.Model):
+    def __init__(self, code, message=None):
+        super().__init__(code)
+        self.message = message
+
+
+class Plain(clio.Model):
+    """A versioned class without relations (statement counts)."""
+
+    def __init__(self, code, name=None):
+        super().__init__(code)
+        self.name = name
+
+
+mapper_registry.map_imperatively(
+    A,
+    a_table,
+    properties={
+        "bs": relationship(B, lazy="dynamic", cascade="all, delete", backref="a"),
+    },
+)
+mapper_registry.map_imperatively(B, b_table)
+mapper_registry.map_imperatively(C, c_table)
+mapper_registry.map_imperatively(
+    D,
+    d_table,
+    properties={
+        "cs": relationship(C, secondary=cd_table, backref=backref("ds", lazy="dynamic")),
+    },
+)
+mapper_registry.map_imperatively(Plain, plain_table)
+
+for _cls in (A, B, C, D, Plain):
+    clio.workflow_properties(_cls)

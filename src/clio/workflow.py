@@ -1,0 +1,706 @@
+"""The transitions: publish, edit, update, delete, revert, discard, expire.
+
+:class:`Workflow` is the default ``IWorkflowed`` adapter.  Each public call
+is one *run*: it takes one timestamp, asks for the user id at most once,
+locks the object's live versions (``SELECT ... FOR UPDATE`` on MariaDB and
+PostgreSQL, so concurrent transitions on one object serialise), and then
+dispatches on the version's status as Clio 0.7 did, with the corrections of
+SPEC §3.3.  All checks that can fail run before the first change, so a
+transition that raises has changed nothing.
+
+The functions below take the run first; recursion into children and
+delegation between the versions of one object stay inside the run, so the
+lock, the clock and the user are shared.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import object_session
+from zope.interface import implementer
+
+from clio import status as st
+from clio.exceptions import (
+    ConflictError,
+    DeleteError,
+    DetachedVersionError,
+    EditError,
+    ExpireError,
+    PublishError,
+    ScheduleError,
+    UnknownStatusError,
+    UpdateError,
+)
+from clio.interfaces import IWorkflowed
+from clio.model import check_code, transition
+from clio.relations import attach, forget, move, related, relations_of
+from clio.timestamps import as_utc
+from clio.userid import current_userid
+
+# --- runs ---------------------------------------------------------------------
+
+
+def is_conflict(error: sa_exc.DBAPIError) -> bool:
+    """Whether a database error means another transaction got there first."""
+    orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01", "55P03"):
+        return True
+    args = getattr(orig, "args", ())
+    if args and args[0] in (1205, 1213):  # MariaDB lock wait timeout, deadlock
+        return True
+    return isinstance(error, sa_exc.IntegrityError) and "workflow" in str(orig)
+
+
+class Run:
+    """State shared by one top-level transition and everything it does."""
+
+    def __init__(self, version, at: datetime | None = None):
+        session = object_session(version)
+        if session is None:
+            raise DetachedVersionError(
+                f"{type(version).__name__} code={getattr(version, 'code', None)!r} "
+                f"belongs to no session; add it to one first"
+            )
+        check_code(version.code)
+        if not st.is_known_status(version.status):
+            raise UnknownStatusError(
+                f"{type(version).__name__} code={version.code} has unknown "
+                f"status {version.status!r}"
+            )
+        self.session = session
+        self.now = type(version)._now()
+        self.at = at
+        self._userid = None
+        self._versions: dict = {}
+        self._archive_max: dict = {}
+        self.removed: set = set()
+
+    @property
+    def userid(self) -> str:
+        if self._userid is None:
+            self._userid = current_userid(self.session)
+        return self._userid
+
+    @property
+    def moment(self) -> datetime:
+        """When publications and archivings of this run take effect."""
+        return self.at if self.at is not None else self.now
+
+    # -- the versions of one object, locked ------------------------------------
+
+    def _key(self, version):
+        return (sa.inspect(type(version)).base_mapper, version.code)
+
+    def versions(self, version) -> list:
+        """The live versions of ``version``'s object (and those whose
+        published life ends in the future), locked for this transaction."""
+        key = self._key(version)
+        found = self._versions.get(key)
+        if found is None:
+            cls = key[0].class_
+            stmt = (
+                sa.select(cls)
+                .where(
+                    cls.code == version.code,
+                    sa.or_(
+                        cls.status < st.ARCHIVED,
+                        cls.published_end_timestamp > self.now,
+                    ),
+                )
+                .execution_options(populate_existing=True)
+            )
+            if self.session.get_bind().dialect.name != "sqlite":
+                stmt = stmt.with_for_update()
+            try:
+                found = list(self.session.scalars(stmt))
+            except sa_exc.DBAPIError as error:
+                if is_conflict(error):
+                    raise ConflictError(str(error.orig)) from error
+                raise
+            if version not in found and not self.is_gone(version):
+                found.append(version)
+            self._versions[key] = found
+        return [v for v in found if not self.is_gone(v)]
+
+    def added(self, version) -> None:
+        self._versions.setdefault(self._key(version), []).append(version)
+
+    def counterpart(self, version, statuses):
+        for other in self.versions(version):
+            if other is not version and other.status in statuses:
+                return other
+        return None
+
+    def required_counterpart(self, version, statuses):
+        other = self.counterpart(version, statuses)
+        if other is None:
+            raise ConflictError(
+                f"{type(version).__name__} code={version.code} is "
+                f"{st.status_name(version.status)} but its counterpart is "
+                f"missing; another transaction changed it"
+            )
+        return other
+
+    def next_archive_status(self, version) -> int:
+        key = self._key(version)
+        current = self._archive_max.get(key)
+        if current is None:
+            cls = key[0].class_
+            current = self.session.scalar(
+                sa.select(sa.func.max(cls.status)).where(cls.code == version.code)
+            )
+            current = max(current or 0, st.ARCHIVED - 1)
+        current += 1
+        self._archive_max[key] = current
+        return current
+
+    def is_gone(self, version) -> bool:
+        return id(version) in self.removed or version in self.session.deleted
+
+
+def _start(version, at=None) -> Run:
+    run = Run(version, at)
+    try:
+        run.session.flush()
+    except sa_exc.DBAPIError as error:
+        if is_conflict(error):
+            raise ConflictError(str(error.orig)) from error
+        raise
+    run.versions(version)
+    check_schedule(run, version)
+    return run
+
+
+def check_at(version, at) -> datetime | None:
+    """Validate a scheduling moment: None, or aware and in the future."""
+    if at is None:
+        return None
+    if not isinstance(at, datetime):
+        raise ScheduleError(f"at must be a datetime, not {at!r}")
+    if at.tzinfo is None or at.tzinfo.utcoffset(at) is None:
+        raise ScheduleError("at must be timezone-aware")
+    at = as_utc(at)
+    if at <= type(version)._now():
+        raise ScheduleError(f"at={at.isoformat()} is not in the future")
+    return at
+
+
+def pending_schedule(run, version):
+    """The version carrying a pending schedule of the object, or None."""
+    for other in run.versions(version):
+        start, end = other.published_start_timestamp, other.published_end_timestamp
+        if (start is not None and start > run.now) or (
+            end is not None and end > run.now
+        ):
+            return other
+    return None
+
+
+def check_schedule(run, version) -> None:
+    scheduled = pending_schedule(run, version)
+    if scheduled is not None:
+        raise ScheduleError(
+            f"{type(version).__name__} code={version.code} has a pending "
+            f"schedule; revert() or discard() it first"
+        )
+
+
+# --- building blocks --------------------------------------------------------
+
+
+def _column_keys(cls, skip_foreign_keys=False) -> list[str]:
+    mapper = sa.inspect(cls)
+    primary = {mapper.get_property_by_column(col).key for col in mapper.primary_key}
+    skip = set(primary) | {"status"}
+    if skip_foreign_keys:
+        for prop in mapper.relationships:
+            if prop.direction is sa.orm.interfaces.MANYTOONE:
+                for col in prop.local_columns:
+                    skip.add(mapper.get_property_by_column(col).key)
+    return [prop.key for prop in mapper.column_attrs if prop.key not in skip]
+
+
+def make_copy(run, version, status: int):
+    """A new version with the content of ``version`` (Clio 0.7 §3.7)."""
+    cls = type(version)
+    copy = sa.inspect(cls).class_manager.new_instance()
+    for key in _column_keys(cls):
+        setattr(copy, key, getattr(version, key))
+    copy.published_start_timestamp = None
+    copy.published_end_timestamp = None
+    copy.published_userid = None
+    copy.created_timestamp = run.now
+    copy.created_userid = run.userid
+    copy.status = status
+    run.session.add(copy)
+    run.added(copy)
+    return copy
+
+
+def reset_content(run, version, source) -> None:
+    """Give ``version`` the content of ``source`` again (revert)."""
+    for key in _column_keys(type(version), skip_foreign_keys=True):
+        setattr(version, key, getattr(source, key))
+    version.published_start_timestamp = None
+    version.published_end_timestamp = None
+    version.published_userid = None
+    version.created_timestamp = run.now
+    version.created_userid = run.userid
+
+
+def archive(run, version, moment) -> None:
+    version.status = run.next_archive_status(version)
+    version.published_end_timestamp = moment
+
+
+def make_published(run, version) -> None:
+    version.status = st.PUBLISHED
+    version.published_start_timestamp = run.moment
+    version.published_end_timestamp = None
+    version.published_userid = run.userid
+
+
+def children(version):
+    """(relation, child) for every one-to-many child, whatever its status."""
+    for prop in relations_of(type(version)).one_to_many:
+        for child in related(version, prop):
+            yield prop, child
+
+
+def remove(run, version) -> None:
+    """Delete a version that was never published, and its children."""
+    for prop, child in list(children(version)):
+        if not run.is_gone(child):
+            forget(version, prop, child)
+            remove(run, child)
+    run.removed.add(id(version))
+    state = sa.inspect(version)
+    for prop in relations_of(type(version)).many_to_one:
+        parent = state.dict.get(prop.key)
+        if parent is None:
+            continue
+        for reverse in relations_of(type(parent)).one_to_many:
+            if reverse.mapper.class_ is type(version) or isinstance(
+                version, reverse.mapper.class_
+            ):
+                forget(parent, reverse, version)
+    if state.pending:
+        run.session.expunge(version)
+    elif state.persistent:
+        run.session.delete(version)
+
+
+def check_parents(version) -> None:
+    """A version can only be published on its own under a published parent."""
+    for prop in relations_of(type(version)).many_to_one:
+        parent = getattr(version, prop.key)
+        if parent is not None and parent.status not in st.PUBLISHED_STATUSES:
+            raise PublishError(
+                f"cannot publish {type(version).__name__} code={version.code}: "
+                f"its parent {type(parent).__name__} code={parent.code} is "
+                f"{st.status_name(parent.status)}, not published"
+            )
+
+
+# --- publish ------------------------------------------------------------------
+
+
+def publish(run, version, as_part=False):
+    status = version.status
+    if status == st.PUBLISHED:
+        return version
+    if status in st.PENDING_FOR:
+        pending = run.required_counterpart(version, st.PENDING_FOR[status])
+        return publish(run, pending, as_part)
+    if st.is_archived_status(status):
+        raise PublishError(
+            f"{type(version).__name__} code={version.code} is archived and "
+            f"cannot be published again"
+        )
+    if not as_part:
+        check_parents(version)
+    if status == st.NEW:
+        make_published(run, version)
+        publish_children(run, version)
+        return version
+    if status == st.EDITABLE:
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_EDIT,))
+        adopt_children(run, previous, version)
+        archive(run, previous, run.moment)
+        make_published(run, version)
+        publish_children(run, version)
+        return version
+    if status == st.UPDATABLE:
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_UPDATE,))
+        for prop, child in list(children(previous)):
+            move(child, prop, previous, version)
+        for prop in relations_of(type(version)).many_to_many:
+            mine = related(version, prop)
+            for other in related(previous, prop):
+                if other not in mine:
+                    attach(version, prop, other)
+        archive(run, previous, run.moment)
+        make_published(run, version)
+        publish_children(run, version)
+        return version
+    # a pending deletion
+    previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
+    previous.published_userid = run.userid
+    archive(run, previous, run.moment)
+    retire_children(run, (version, previous))
+    remove(run, version)
+    return previous
+
+
+def publish_children(run, version) -> None:
+    for _prop, child in list(children(version)):
+        if not run.is_gone(child) and child.status in st.NEW_VERSION_STATUSES:
+            publish(run, child, as_part=True)
+
+
+def adopt_children(run, previous, version) -> None:
+    """Children attached to the published version while its edit was
+    pending follow the edit instead of being archived away (SPEC §3.3.5)."""
+    for prop, child in list(children(previous)):
+        if run.is_gone(child):
+            continue
+        if child.status in st.NEW_VERSION_STATUSES:
+            move(child, prop, previous, version)
+        elif child.status == st.PUBLISHED:
+            attach(version, prop, edit_copy(run, child))
+
+
+def retire_children(run, parents) -> None:
+    """Publishing a deletion archives the whole tree below it."""
+    for parent in parents:
+        for _prop, child in list(children(parent)):
+            if run.is_gone(child):
+                continue
+            status = child.status
+            if st.is_archived_status(status) or status == st.PUBLISHED_UNDER_DELETE:
+                continue
+            if status in st.DELETED_STATUSES:
+                publish(run, child, as_part=True)
+                continue
+            deletion = delete(run, child)
+            if deletion is not None and not run.is_gone(deletion):
+                publish(run, deletion, as_part=True)
+
+
+# --- edit and update ------------------------------------------------------------
+
+
+def edit_copy(run, version):
+    """Make the EDITABLE version of a PUBLISHED one, children included."""
+    copy = make_copy(run, version, st.EDITABLE)
+    version.status = st.PUBLISHED_UNDER_EDIT
+    relations = relations_of(type(version))
+    for prop in relations.one_to_many:
+        for child in related(version, prop):
+            if run.is_gone(child):
+                continue
+            if child.status in st.NEW_VERSION_STATUSES:
+                move(child, prop, version, copy)
+            elif child.status == st.PUBLISHED:
+                attach(copy, prop, edit_copy(run, child))
+    link_published(version, copy)
+    return copy
+
+
+def link_published(version, copy) -> None:
+    """Link a copy to the many-to-many partners that are PUBLISHED."""
+    for prop in relations_of(type(version)).many_to_many:
+        for other in related(version, prop):
+            if other.status == st.PUBLISHED:
+                attach(copy, prop, other)
+
+
+def edit(run, version):
+    status = version.status
+    if status in (st.NEW, st.EDITABLE):
+        return version
+    if status == st.PUBLISHED:
+        return edit_copy(run, version)
+    if status == st.PUBLISHED_UNDER_EDIT:
+        return run.required_counterpart(version, (st.EDITABLE,))
+    if status in (st.UPDATABLE, st.PUBLISHED_UNDER_UPDATE):
+        raise EditError(
+            f"{type(version).__name__} code={version.code} has a pending update; "
+            f"publish or discard it before editing"
+        )
+    if status == st.PUBLISHED_UNDER_DELETE:
+        return edit(run, run.required_counterpart(version, st.DELETED_STATUSES))
+    if status == st.DELETED_UPDATABLE:
+        raise EditError(
+            f"{type(version).__name__} code={version.code} is a deleted update; "
+            f"revert it and publish or discard the update before editing"
+        )
+    if status in (st.DELETED, st.DELETED_EDITABLE):
+        return edit(run, revert(run, version))
+    raise EditError(
+        f"{type(version).__name__} code={version.code} is archived and cannot be edited"
+    )
+
+
+def update(run, version):
+    status = version.status
+    if status in (st.NEW, st.UPDATABLE):
+        return version
+    if status == st.PUBLISHED:
+        copy = make_copy(run, version, st.UPDATABLE)
+        version.status = st.PUBLISHED_UNDER_UPDATE
+        return copy
+    if status == st.PUBLISHED_UNDER_UPDATE:
+        return run.required_counterpart(version, (st.UPDATABLE,))
+    if status in (st.EDITABLE, st.PUBLISHED_UNDER_EDIT):
+        raise UpdateError(
+            f"{type(version).__name__} code={version.code} has a pending edit; "
+            f"publish or discard it before updating"
+        )
+    if status == st.PUBLISHED_UNDER_DELETE:
+        return update(run, run.required_counterpart(version, st.DELETED_STATUSES))
+    if status == st.DELETED_EDITABLE:
+        raise UpdateError(
+            f"{type(version).__name__} code={version.code} is a deleted edit; "
+            f"revert it and publish or discard the edit before updating"
+        )
+    if status in (st.DELETED, st.DELETED_UPDATABLE):
+        return update(run, revert(run, version))
+    raise UpdateError(
+        f"{type(version).__name__} code={version.code} is archived and cannot be updated"
+    )
+
+
+# --- delete -----------------------------------------------------------------------
+
+
+def delete_copy(run, version):
+    """Make the DELETED version of a PUBLISHED one; its tree follows."""
+    copy = make_copy(run, version, st.DELETED)
+    version.status = st.PUBLISHED_UNDER_DELETE
+    for prop in relations_of(type(version)).one_to_many:
+        for child in related(version, prop):
+            if run.is_gone(child):
+                continue
+            if child.status == st.PUBLISHED:
+                attach(copy, prop, delete_copy(run, child))
+            elif child.status in (
+                st.NEW,
+                st.EDITABLE,
+                st.UPDATABLE,
+                st.PUBLISHED_UNDER_EDIT,
+                st.PUBLISHED_UNDER_UPDATE,
+            ):
+                delete(run, child)
+    link_published(version, copy)
+    return copy
+
+
+def delete_pending_children(run, version) -> None:
+    for _prop, child in list(children(version)):
+        if not run.is_gone(child) and child.status in st.NEW_VERSION_STATUSES:
+            delete(run, child)
+
+
+def delete(run, version):
+    status = version.status
+    if status == st.NEW:
+        remove(run, version)
+        return None
+    if status == st.PUBLISHED:
+        return delete_copy(run, version)
+    if status in st.DELETED_STATUSES:
+        return version
+    if status == st.PUBLISHED_UNDER_DELETE:
+        return run.required_counterpart(version, st.DELETED_STATUSES)
+    if status in (st.PUBLISHED_UNDER_EDIT, st.PUBLISHED_UNDER_UPDATE):
+        return delete(run, run.required_counterpart(version, st.PENDING_FOR[status]))
+    if status == st.EDITABLE:
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_EDIT,))
+        delete_pending_children(run, version)
+        version.status = st.DELETED_EDITABLE
+        previous.status = st.PUBLISHED_UNDER_DELETE
+        return version
+    if status == st.UPDATABLE:
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_UPDATE,))
+        delete_pending_children(run, version)
+        # The children live on the published version (an update does not
+        # copy them); they are retired with it (SPEC §3.3.3).
+        for prop, child in list(children(previous)):
+            if run.is_gone(child):
+                continue
+            if child.status == st.PUBLISHED:
+                attach(version, prop, delete_copy(run, child))
+            elif child.status in st.NEW_VERSION_STATUSES or child.status in (
+                st.PUBLISHED_UNDER_EDIT,
+                st.PUBLISHED_UNDER_UPDATE,
+            ):
+                delete(run, child)
+        version.status = st.DELETED_UPDATABLE
+        previous.status = st.PUBLISHED_UNDER_DELETE
+        return version
+    raise DeleteError(
+        f"{type(version).__name__} code={version.code} is archived and cannot be deleted"
+    )
+
+
+# --- revert and discard -----------------------------------------------------------
+
+
+def revert_children(run, version, only=None) -> None:
+    for _prop, child in list(children(version)):
+        if run.is_gone(child):
+            continue
+        if only is None or child.status in only:
+            revert(run, child)
+
+
+def revert(run, version):
+    status = version.status
+    if status == st.NEW:
+        remove(run, version)
+        return None
+    if status in (st.EDITABLE, st.UPDATABLE):
+        previous = run.required_counterpart(version, (st.PUBLISHED_FOR[status],))
+        reset_content(run, version, previous)
+        revert_children(run, version)
+        return version
+    if status == st.DELETED:
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
+        previous.status = st.PUBLISHED
+        revert_children(run, version)
+        revert_children(run, previous, only=st.DELETED_STATUSES)
+        remove(run, version)
+        return previous
+    if status in (st.DELETED_EDITABLE, st.DELETED_UPDATABLE):
+        previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
+        if status == st.DELETED_EDITABLE:
+            version.status, previous.status = st.EDITABLE, st.PUBLISHED_UNDER_EDIT
+        else:
+            version.status, previous.status = st.UPDATABLE, st.PUBLISHED_UNDER_UPDATE
+        revert_children(run, version)
+        revert_children(run, previous, only=st.DELETED_STATUSES)
+        return version
+    if status == st.PUBLISHED:
+        revert_children(run, version)
+        return version
+    if status in st.PENDING_FOR:
+        return revert(run, run.required_counterpart(version, st.PENDING_FOR[status]))
+    return version  # archived: nothing to revert
+
+
+def discard(run, version):
+    status = version.status
+    if status == st.NEW:
+        remove(run, version)
+        return None
+    if status == st.PUBLISHED or st.is_archived_status(status):
+        return version
+    if status in st.PENDING_FOR:
+        return discard(run, run.required_counterpart(version, st.PENDING_FOR[status]))
+    if status in st.DELETED_STATUSES:
+        restored = revert(run, version)
+        return restored if status == st.DELETED else discard(run, restored)
+    previous = run.required_counterpart(version, (st.PUBLISHED_FOR[status],))
+    since = version.created_timestamp
+    for owner in (version, previous):
+        for prop, child in list(children(owner)):
+            if run.is_gone(child) or child.status not in st.NEW_VERSION_STATUSES:
+                continue
+            if child.created_timestamp is not None and child.created_timestamp >= since:
+                discard(run, child)  # made by this edit or added to the draft
+            elif owner is version:
+                move(child, prop, version, previous)  # its own pending version
+    remove(run, version)
+    previous.status = st.PUBLISHED
+    return previous
+
+
+# --- expire ---------------------------------------------------------------------------
+
+
+def expire(run, version):
+    status = version.status
+    if status != st.PUBLISHED:
+        if status in st.PENDING_FOR:
+            raise ExpireError(
+                f"{type(version).__name__} code={version.code} has a pending "
+                f"version; publish or discard it before expiring"
+            )
+        raise ExpireError(
+            f"{type(version).__name__} code={version.code} is "
+            f"{st.status_name(version.status)}; only a published object expires"
+        )
+    expire_tree(run, version)
+    return version
+
+
+def expire_tree(run, version) -> None:
+    archive(run, version, run.moment)
+    pairs = list(children(version))
+    for _prop, child in pairs:
+        if not run.is_gone(child) and child.status in st.NEW_VERSION_STATUSES:
+            discard(run, child)
+    for _prop, child in pairs:
+        if not run.is_gone(child) and child.status in st.PUBLISHED_STATUSES:
+            if child.status != st.PUBLISHED:
+                discard(run, child)
+            expire_tree(run, child)
+
+
+# --- the adapter ----------------------------------------------------------------------
+
+
+@implementer(IWorkflowed)
+class Workflow:
+    """The default ``IWorkflowed`` adapter: Clio's workflow for a version."""
+
+    def __init__(self, context):
+        self.context = context
+
+    def _run(self, step, at=None):
+        at = check_at(self.context, at)
+        run = _start(self.context, at)
+        with transition(run.session):
+            return step(run, self.context)
+
+    def publish(self, at: datetime | None = None):
+        return self._run(publish, at)
+
+    def edit(self):
+        return self._run(edit)
+
+    def update(self):
+        return self._run(update)
+
+    def delete(self):
+        return self._run(delete)
+
+    def revert(self):
+        return self._run(revert)
+
+    def discard(self):
+        return self._run(discard)
+
+    def expire(self, at: datetime | None = None):
+        return self._run(expire, at)
+
+    def mark_changed(self) -> None:
+        version = self.context
+        version.changed_timestamp = version._now()
+        version.changed_userid = current_userid(object_session(version))
+
+
+def sibling(version, statuses):
+    """The version of the same object in one of ``statuses`` (no lock)."""
+    session = object_session(version)
+    if session is None:
+        return None
+    cls = sa.inspect(type(version)).base_mapper.class_
+    return session.scalars(
+        sa.select(cls).where(cls.code == version.code, cls.status.in_(statuses)).limit(1)
+    ).first()
