@@ -17,11 +17,14 @@ Without a command the checkout is only set up:
 
 Every step is skipped when it is already done.  Buildout is re-run only
 when ``buildout.cfg`` or ``setup.py`` changed since the last successful
-run, when arguments for buildout are given, or with ``--force``.
+run, when arguments for buildout are given, or with ``--force``.  Such a
+re-run uses buildout's ``-N`` (keep the installed versions, only add what
+is missing), which takes seconds; ``--force`` looks for newer versions.
 
 Options (before the command):
 
---force            re-run buildout even if it looks up to date
+--force            re-run buildout, looking for newer versions, even if
+                   it looks up to date
 --find-links DIR   also look for distributions in DIR (pip and buildout)
 --offline          use only DIR from --find-links, never an index
 -h, --help         show this help
@@ -198,7 +201,10 @@ def ensure_buildout(options):
         if rc:
             return rc
     args = [local_buildout]
-    if options.offline:
+    # The first run and --force look for the newest versions; other
+    # re-runs keep what is installed, which is much faster.
+    first_run = not os.path.exists(INSTALLED_CFG)
+    if options.offline or not (first_run or options.force):
         args.append('-N')
     if options.find_links:
         args.append('buildout:find-links=%s' % options.find_links)
