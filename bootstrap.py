@@ -204,7 +204,8 @@ def ensure_buildout(options):
     # The first run and --force look for the newest versions; other
     # re-runs keep what is installed, which is much faster.
     first_run = not os.path.exists(INSTALLED_CFG)
-    if options.offline or not (first_run or options.force):
+    if ((options.offline or not (first_run or options.force))
+            and '-N' not in options.buildout_args):
         args.append('-N')
     if options.find_links:
         args.append('buildout:find-links=%s' % options.find_links)
