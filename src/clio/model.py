@@ -180,16 +180,16 @@ class Workflowed(VersionMethods):
     ``clio.workflow_constraints(__tablename__)`` to them.
     """
 
-    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    code: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    status: Mapped[int] = mapped_column(sa.Integer, nullable=False)
-    created_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-    published_start_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    published_end_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    changed_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    created_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
-    published_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
-    changed_userid: Mapped[str | None] = mapped_column(sa.Unicode(64))
+    id: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True, sort_order=-100)
+    code: Mapped[int] = mapped_column(sa.Integer, nullable=False, sort_order=-99)
+    status: Mapped[int] = mapped_column(sa.Integer, nullable=False, sort_order=-98)
+    created_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, sort_order=-97)
+    published_start_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime(), sort_order=-96)
+    published_end_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime(), sort_order=-95)
+    changed_timestamp: Mapped[datetime | None] = mapped_column(UTCDateTime(), sort_order=-94)
+    created_userid: Mapped[str | None] = mapped_column(sa.Unicode(64), sort_order=-93)
+    published_userid: Mapped[str | None] = mapped_column(sa.Unicode(64), sort_order=-92)
+    changed_userid: Mapped[str | None] = mapped_column(sa.Unicode(64), sort_order=-91)
 
     @declared_attr.directive
     def __table_args__(cls):
@@ -226,19 +226,34 @@ def _guard(target, value, oldvalue, initiator):
     return value
 
 
-@event.listens_for(VersionMethods, "mapper_configured", propagate=True)
-def _configure_versioned(mapper, cls):
-    """Install the immutability guard on every column and many-to-one
-    relation of a versioned class."""
-    if cls.__dict__.get("_clio_guarded"):
-        return
-    type.__setattr__(cls, "_clio_guarded", True)
-    manager = mapper.class_manager
-    keys = [prop.key for prop in mapper.column_attrs]
-    keys += [prop.key for prop in relations_of(cls).many_to_one]
-    for key in keys:
-        if key in manager:
-            event.listen(manager[key], "set", _guard, retval=True)
+def _versioned_classes():
+    pending = [VersionMethods]
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if cls.__dict__.get("__mapper__") is not None or "_sa_class_manager" in cls.__dict__:
+            yield cls
+
+
+@event.listens_for(sa.orm.Mapper, "after_configured")
+def _configure_versioned():
+    """Once mappers are configured (backrefs included): forget cached
+    relation lists and install the immutability guard on every column and
+    many-to-one relation of each versioned class."""
+    for cls in _versioned_classes():
+        cls.__dict__.get("_clio_relations") and type.__delattr__(cls, "_clio_relations")
+        guarded = cls.__dict__.get("_clio_guarded")
+        if guarded is None:
+            guarded = set()
+            type.__setattr__(cls, "_clio_guarded", guarded)
+        mapper = sa.inspect(cls)
+        manager = mapper.class_manager
+        keys = [prop.key for prop in mapper.column_attrs]
+        keys += [prop.key for prop in relations_of(cls).many_to_one]
+        for key in keys:
+            if key in manager and key not in guarded:
+                guarded.add(key)
+                event.listen(manager[key], "set", _guard, retval=True)
 
 
 # --- session hooks ----------------------------------------------------------

@@ -50,9 +50,26 @@ def is_conflict(error: sa_exc.DBAPIError) -> bool:
     if code in ("40001", "40P01", "55P03"):
         return True
     args = getattr(orig, "args", ())
-    if args and args[0] in (1205, 1213):  # MariaDB lock wait timeout, deadlock
-        return True
-    return isinstance(error, sa_exc.IntegrityError) and "workflow" in str(orig)
+    return bool(args) and args[0] in (1205, 1213)  # MariaDB lock timeout, deadlock
+
+
+def _versioned_tables() -> set[str]:
+    from clio.model import _versioned_classes
+
+    return {sa.inspect(cls).local_table.name for cls in _versioned_classes()}
+
+
+@sa.event.listens_for(sa.engine.Engine, "handle_error")
+def _lost_race(context):
+    """A deadlock or serialisation failure on a versioned table means two
+    transitions raced: say so with ConflictError, which pyramid_retry
+    retries.  Unique violations stay IntegrityError (SPEC §4.1)."""
+    error = context.sqlalchemy_exception
+    if not isinstance(error, sa_exc.DBAPIError) or not is_conflict(error):
+        return
+    statement = (context.statement or "").lower()
+    if any(name.lower() in statement for name in _versioned_tables()):
+        raise ConflictError(f"concurrent change: {error.orig}") from error
 
 
 class Run:
@@ -115,13 +132,16 @@ class Run:
             )
             if self.session.get_bind().dialect.name != "sqlite":
                 stmt = stmt.with_for_update()
-            try:
-                found = list(self.session.scalars(stmt))
-            except sa_exc.DBAPIError as error:
-                if is_conflict(error):
-                    raise ConflictError(str(error.orig)) from error
-                raise
+            found = list(self.session.scalars(stmt))
             if version not in found and not self.is_gone(version):
+                state = sa.inspect(version)
+                if state.persistent and not st.is_archived_status(version.status):
+                    # The row no longer matches: a concurrent transaction
+                    # archived or removed it while we waited for the lock.
+                    raise ConflictError(
+                        f"{cls.__name__} code={version.code} was changed by "
+                        f"another transaction; reload it and try again"
+                    )
                 found.append(version)
             self._versions[key] = found
         return [v for v in found if not self.is_gone(v)]
@@ -150,9 +170,12 @@ class Run:
         current = self._archive_max.get(key)
         if current is None:
             cls = key[0].class_
-            current = self.session.scalar(
-                sa.select(sa.func.max(cls.status)).where(cls.code == version.code)
-            )
+            stmt = sa.select(sa.func.max(cls.status)).where(cls.code == version.code)
+            if self.session.get_bind().dialect.name in ("mysql", "mariadb"):
+                # A locking read: InnoDB's plain reads see the transaction's
+                # old snapshot, not what a winner committed while we waited.
+                stmt = stmt.with_for_update()
+            current = self.session.scalar(stmt)
             current = max(current or 0, st.ARCHIVED - 1)
         current += 1
         self._archive_max[key] = current
@@ -164,13 +187,17 @@ class Run:
 
 def _start(version, at=None) -> Run:
     run = Run(version, at)
-    try:
-        run.session.flush()
-    except sa_exc.DBAPIError as error:
-        if is_conflict(error):
-            raise ConflictError(str(error.orig)) from error
-        raise
+    run.session.flush()
+    seen = version.__dict__.get("status")
     run.versions(version)
+    if seen is not None and version.status != seen:
+        raise ConflictError(
+            f"{type(version).__name__} code={version.code} was changed by another "
+            f"transaction (now {st.status_name(version.status)}); reload and retry"
+        )
+    # Read the clock again once the lock is ours: a transaction we waited
+    # for may have published at a moment later than our first reading.
+    run.now = type(version)._now()
     check_schedule(run, version)
     return run
 
@@ -280,7 +307,7 @@ def remove(run, version) -> None:
     run.removed.add(id(version))
     state = sa.inspect(version)
     for prop in relations_of(type(version)).many_to_one:
-        parent = state.dict.get(prop.key)
+        parent = getattr(version, prop.key)
         if parent is None:
             continue
         for reverse in relations_of(type(parent)).one_to_many:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -148,15 +149,18 @@ def session(connection):
 
 
 class Clock:
-    """Strictly increasing aware UTC moments, one second apart."""
+    """Strictly increasing aware UTC moments, one second apart (thread-safe,
+    for the concurrency tests)."""
 
     def __init__(self, start=START, step=timedelta(seconds=1)):
         self.current = start
         self.step = step
+        self._lock = threading.Lock()
 
     def __call__(self):
-        self.current += self.step
-        return self.current
+        with self._lock:
+            self.current += self.step
+            return self.current
 
     def peek(self):
         return self.current

@@ -89,3 +89,44 @@ mapper_registry.map_imperatively(Plain, plain_table)
 
 for _cls in (A, B, C, D, Plain):
     clio.workflow_properties(_cls)
+
+
+# --- the same, declared the SQLAlchemy 2 way ---------------------------------
+
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column  # noqa: E402
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+
+
+page_tags = sa.Table(
+    "clio_page_tag",
+    metadata,
+    sa.Column("page_id", sa.Integer, sa.ForeignKey("clio_page.id"), primary_key=True),
+    sa.Column("tag_id", sa.Integer, sa.ForeignKey("clio_tag.id"), primary_key=True),
+)
+
+
+class Page(clio.Workflowed, Base):
+    __tablename__ = "clio_page"
+    title: Mapped[str] = mapped_column(sa.Unicode(200), default="")
+    paragraphs: Mapped[list["Paragraph"]] = relationship(
+        back_populates="page", order_by="Paragraph.code"
+    )
+    tags: Mapped[list["Tag"]] = relationship(secondary=page_tags, order_by="Tag.code")
+
+
+class Paragraph(clio.Workflowed, Base):
+    __tablename__ = "clio_paragraph"
+    text: Mapped[str] = mapped_column(sa.UnicodeText, default="")
+    page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clio_page.id"))
+    page: Mapped[Page | None] = relationship(back_populates="paragraphs")
+
+
+class Tag(clio.Workflowed, Base):
+    __tablename__ = "clio_tag"
+    name: Mapped[str] = mapped_column(sa.Unicode(50), default="")
+
+
+Section = Paragraph  # a child whose parent may be NULL
