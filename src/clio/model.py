@@ -263,23 +263,23 @@ def _configure_versioned():
 def _before_flush(session, flush_context, instances):
     """Give objects built outside the session the session's user, and
     refuse new versions without a proper code."""
-    userid = None
-    for obj in session.new:
+    from clio.events import ObjectCreated, notify
+
+    userid = session_userid(session)
+    for obj in list(session.new):
         if not isinstance(obj, VersionMethods):
             continue
         check_code(obj.code)
         provisional = obj.__dict__.pop("_clio_provisional_userid", None)
         if provisional is None:
-            continue
-        if userid is None:
-            userid = session_userid(session)
-            if userid is None:
-                break
-        with transition(session):
-            if obj.created_userid == provisional:
-                obj.created_userid = userid
-            if obj.changed_userid == provisional:
-                obj.changed_userid = userid
+            continue  # a copy made by a transition, not a new object
+        if userid is not None:
+            with transition(session):
+                if obj.created_userid == provisional:
+                    obj.created_userid = userid
+                if obj.changed_userid == provisional:
+                    obj.changed_userid = userid
+        notify(session, ObjectCreated(obj, None, obj.created_userid))
 
 
 class transition:

@@ -34,6 +34,8 @@ from clio.exceptions import (
     UnknownStatusError,
     UpdateError,
 )
+from clio import events
+from clio.events import notify
 from clio.interfaces import IWorkflowed
 from clio.model import check_code, transition
 from clio.relations import attach, forget, move, related, relations_of
@@ -95,6 +97,11 @@ class Run:
         self._versions: dict = {}
         self._archive_max: dict = {}
         self.removed: set = set()
+        # What the run did, in order, for the events sent afterwards.
+        self.copies: list = []
+        self.published: list = []
+        self.archived: list = []
+        self.discarded: list = []
 
     @property
     def userid(self) -> str:
@@ -265,6 +272,7 @@ def make_copy(run, version, status: int):
     copy.status = status
     run.session.add(copy)
     run.added(copy)
+    run.copies.append(copy)
     return copy
 
 
@@ -282,6 +290,7 @@ def reset_content(run, version, source) -> None:
 def archive(run, version, moment) -> None:
     version.status = run.next_archive_status(version)
     version.published_end_timestamp = moment
+    run.archived.append(version)
 
 
 def make_published(run, version) -> None:
@@ -289,6 +298,7 @@ def make_published(run, version) -> None:
     version.published_start_timestamp = run.moment
     version.published_end_timestamp = None
     version.published_userid = run.userid
+    run.published.append(version)
 
 
 def children(version):
@@ -684,37 +694,84 @@ def expire_tree(run, version) -> None:
 
 @implementer(IWorkflowed)
 class Workflow:
-    """The default ``IWorkflowed`` adapter: Clio's workflow for a version."""
+    """The default ``IWorkflowed`` adapter: Clio's workflow for a version.
+
+    After each transition that changed something it sends the events of
+    :mod:`clio.events`.
+    """
 
     def __init__(self, context):
         self.context = context
 
-    def _run(self, step, at=None):
+    def _run(self, step, at=None, announce=None):
         at = check_at(self.context, at)
         run = _start(self.context, at)
+        before = {id(v): (v, v.status) for v in run.versions(self.context)}
         with transition(run.session):
-            return step(run, self.context)
+            result = step(run, self.context)
+        changed = (
+            run.copies
+            or run.removed
+            or any(v.status != status for v, status in before.values())
+        )
+        if changed and announce is not None:
+            for event in announce(run, result):
+                event.userid = run.userid
+                notify(run.session, event)
+        return result
+
+    def _mine(self, versions):
+        """The versions of the context's own object among ``versions``."""
+        code = self.context.code
+        base = sa.inspect(type(self.context)).base_mapper
+        return [
+            v
+            for v in versions
+            if v.code == code and sa.inspect(type(v)).base_mapper is base
+        ]
+
+    def _published(self, run, result):
+        archived = self._mine(run.archived)
+        for version in self._mine(run.published):
+            yield events.VersionPublished(version, archived[0] if archived else None)
+        for version in archived:
+            yield events.VersionArchived(version)
+
+    def _pending(self, kind):
+        def announce(run, result):
+            if result is None:  # a NEW object was removed
+                yield kind(self.context, None)
+            else:
+                yield kind(result, run.counterpart(result, st.PUBLISHED_STATUSES))
+
+        return announce
 
     def publish(self, at: datetime | None = None):
-        return self._run(publish, at)
+        return self._run(publish, at, self._published)
 
     def edit(self):
-        return self._run(edit)
+        return self._run(edit, announce=self._pending(events.VersionEdited))
 
     def update(self):
-        return self._run(update)
+        return self._run(update, announce=self._pending(events.VersionUpdated))
 
     def delete(self):
-        return self._run(delete)
+        return self._run(delete, announce=self._pending(events.DeletionRequested))
 
     def revert(self):
-        return self._run(revert)
+        return self._run(
+            revert,
+            announce=lambda run, result: [events.VersionReverted(result or self.context)],
+        )
 
     def discard(self):
-        return self._run(discard)
+        return self._run(
+            discard,
+            announce=lambda run, result: [events.VersionDiscarded(result, self.context)],
+        )
 
     def expire(self, at: datetime | None = None):
-        return self._run(expire, at)
+        return self._run(expire, at, self._published)
 
     def mark_changed(self) -> None:
         version = self.context
