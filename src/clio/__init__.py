@@ -64,6 +64,7 @@ from clio.versioning import (
 )
 from clio.views import view
 from clio.workflow import Workflow
+from clio.bulk import edit_all, publish_all
 from clio.versioning import Versioned
 
 __all__ = [
@@ -119,7 +120,9 @@ __all__ = [
     "Workflow",
     "Workflowed",
     "diff",
+    "edit_all",
     "history",
+    "publish_all",
     "status_name",
     "versions",
     "view",
