@@ -1,0 +1,278 @@
+"""Run the workloads side by side and report medians, ratios and
+statement counts.
+
+Within one repetition every contender runs every workload on its own
+tables, in an order that rotates between repetitions, so the machine's
+noise falls on all of them alike; the figures are medians over the
+repetitions, and the ratios are taken between medians of the same run.
+"""
+
+from __future__ import annotations
+
+import platform
+import random
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from clio.bench.contenders import CONTENDERS, kid_codes, now
+from clio.bench.databases import BenchDatabase
+
+#: (cell, unit the time is divided by, human description)
+CELLS = (
+    ("create_publish", "object", "create + publish"),
+    ("rounds", "object round", "edit → change → publish"),
+    ("tree_create_publish", "tree", "create + publish, parent + 10 children"),
+    ("tree_rounds", "tree round", "edit → change → publish, parent + 10 children"),
+    ("read_published", "read", "published read of one object by code"),
+    ("read_as_of", "read", "as-of read of one object at a random past time"),
+    ("listing", "listing", "whole-table published listing"),
+)
+WRITES = ("create_publish", "rounds", "tree_create_publish", "tree_rounds")
+#: Tree parents get codes from here up, documents below it.
+TREE_BASE = 1_000_000
+#: Codes used only to count statements.
+COUNT_BASE = 900_000
+CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
+
+
+@dataclass
+class Settings:
+    n: int = 200
+    k: int = 3
+    trees: int = 20
+    reads: int = 200
+    repeat: int = 5
+    seed: int = 6
+    contenders: tuple = tuple(CONTENDERS)
+
+    @classmethod
+    def quick(cls, **overrides) -> "Settings":
+        values = dict(n=20, k=2, trees=3, reads=30, repeat=3)
+        values.update(overrides)
+        return cls(**values)
+
+
+@dataclass
+class Counter:
+    """Statements sent through an engine, split at each ``mark(step)``."""
+
+    statements: list = field(default_factory=list)
+    steps: dict = field(default_factory=dict)
+    prefix: str = ""
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().split(None, 1)[0].upper() not in CONTROL:
+            self.statements.append(statement)
+
+    def mark(self, step: str) -> None:
+        if step == "load":  # the workload fetching its objects: no step's cost
+            self.statements.clear()
+            return
+        key = self.prefix + step
+        self.steps[key] = self.steps.get(key, 0) + len(self.statements)
+        self.statements.clear()
+
+
+def count_statements(contender, codes, trees) -> dict:
+    """Statements per step of one object's (or one batch's) life."""
+    counter = Counter()
+    event.listen(contender.engine, "before_cursor_execute", counter)
+    try:
+        counter.prefix = ""
+        contender.create_publish(codes, counter.mark)
+        counter.prefix = "round: "
+        contender.rounds(codes, 1, counter.mark)
+        counter.prefix = "tree: "
+        contender.tree_create_publish(trees, counter.mark)
+        counter.prefix = "tree round: "
+        contender.tree_rounds(trees, 1, counter.mark)
+    finally:
+        event.remove(contender.engine, "before_cursor_execute", counter)
+    return counter.steps
+
+
+def _timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def run_repetition(contender, rep, settings, rng, timings) -> None:
+    n, k, t = settings.n, settings.k, settings.trees
+    base = contender.offset + rep * n + 1
+    codes = list(range(base, base + n))
+    parents = list(range(TREE_BASE + contender.offset + rep * t + 1, TREE_BASE + contender.offset + rep * t + 1 + t))
+    cell = timings
+    cell["create_publish"][contender.name].append(_timed(contender.create_publish, codes) / n)
+    since = now()
+    cell["rounds"][contender.name].append(_timed(contender.rounds, codes, k) / (n * k))
+    cell["tree_create_publish"][contender.name].append(
+        _timed(contender.tree_create_publish, parents) / t
+    )
+    cell["tree_rounds"][contender.name].append(_timed(contender.tree_rounds, parents, k) / (t * k))
+    until = now()
+    if not contender.reads:
+        return
+    sample = [rng.choice(codes) for _ in range(settings.reads)]
+    span = (until - since).total_seconds()
+    moments = [since + (until - since) * rng.random() for _ in sample] if span > 0 else [since] * len(sample)
+    with contender.reader() as reader:
+        contender.read_published(reader, sample[0])  # warm the statement cache
+        start = time.perf_counter()
+        for code in sample:
+            contender.read_published(reader, code)
+        cell["read_published"][contender.name].append((time.perf_counter() - start) / len(sample))
+        if contender.as_of:
+            start = time.perf_counter()
+            for code, moment in zip(sample, moments):
+                contender.read_as_of(reader, code, moment)
+            cell["read_as_of"][contender.name].append((time.perf_counter() - start) / len(sample))
+        cell["listing"][contender.name].append(_timed(contender.listing, reader))
+
+
+def run_database(name: str, settings: Settings) -> dict:
+    """All cells on one database; the result is JSON-ready."""
+    rng = random.Random(settings.seed)
+    with BenchDatabase(name) as db:
+        contenders = [CONTENDERS[c](db.engine) for c in settings.contenders]
+        created = []
+        try:
+            for contender in contenders:
+                if contender.metadata not in created:
+                    contender.create_tables()
+                    created.append(contender.metadata)
+            timings = {cell: {c.name: [] for c in contenders} for cell, _, _ in CELLS}
+            for rep in range(settings.repeat):
+                shift = rep % len(contenders)
+                for contender in contenders[shift:] + contenders[:shift]:
+                    run_repetition(contender, rep, settings, rng, timings)
+            statements = {}
+            for contender in contenders:
+                batch = settings.n if contender.name == "clio_bulk" else 1
+                codes = list(range(COUNT_BASE + contender.offset, COUNT_BASE + contender.offset + batch))
+                trees = [TREE_BASE - 50_000 + contender.offset // 100 + i for i in range(batch if batch == 1 else settings.trees)]
+                statements[contender.name] = {
+                    "batch": batch,
+                    "trees": len(trees),
+                    "steps": count_statements(contender, codes, trees),
+                }
+            with db.engine.connect() as conn:
+                server = _server_version(conn)
+        finally:
+            for metadata in reversed(created):
+                metadata.drop_all(db.engine)
+    cells = {}
+    for cell, unit, title in CELLS:
+        medians = {
+            name: statistics.median(values) for name, values in timings[cell].items() if values
+        }
+        cells[cell] = {
+            "title": title,
+            "unit": unit,
+            "median_s": medians,
+            "runs_s": {name: values for name, values in timings[cell].items() if values},
+            "ratios": _ratios(medians),
+        }
+    return {"database": name, "server": server, "cells": cells, "statements": statements}
+
+
+def _ratios(medians: dict) -> dict:
+    ratios = {}
+    for name in ("clio", "clio_bulk"):
+        for against in ("baseline", "continuum", "plain"):
+            if name in medians and against in medians and medians[against] > 0:
+                ratios[f"{name}/{against}"] = medians[name] / medians[against]
+    return ratios
+
+
+def _server_version(conn) -> str:
+    if conn.dialect.name == "sqlite":
+        return "SQLite " + conn.exec_driver_sql("select sqlite_version()").scalar()
+    return str(conn.exec_driver_sql("select version()").scalar()).split(" on ")[0]
+
+
+def run(databases, settings: Settings) -> dict:
+    import importlib.metadata as md
+
+    def version(dist):
+        try:
+            return md.version(dist)
+        except md.PackageNotFoundError:
+            return None
+
+    return {
+        "settings": asdict(settings),
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": __import__("os").cpu_count(),
+            "sqlalchemy": sa.__version__,
+            "sqlalchemy-continuum": version("SQLAlchemy-Continuum"),
+        },
+        "results": [run_database(name, settings) for name in databases],
+    }
+
+
+# --- Markdown ---------------------------------------------------------------------
+
+
+def _time(seconds: float) -> str:
+    if seconds >= 0.1:
+        return f"{seconds * 1e3:.0f} ms"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds * 1e6:.0f} µs"
+
+
+def markdown(report: dict) -> str:
+    settings = report["settings"]
+    env = report["environment"]
+    lines = [
+        "# clio-bench",
+        "",
+        f"N={settings['n']} objects, K={settings['k']} rounds, {settings['trees']} trees "
+        f"(parent + 10 children), {settings['reads']} reads, medians of "
+        f"{settings['repeat']} repetitions. Python {env['python']}, SQLAlchemy "
+        f"{env['sqlalchemy']}, SQLAlchemy-Continuum {env['sqlalchemy-continuum']}, "
+        f"{env['cpus']} CPUs.",
+        "",
+    ]
+    for result in report["results"]:
+        names = [n for n in settings["contenders"]]
+        lines += [f"## {result['database']} ({result['server']})", ""]
+        ratio_names = ["clio/baseline", "clio/continuum", "clio_bulk/baseline"]
+        lines.append("| workload (per unit) | " + " | ".join(names) + " | " + " | ".join(ratio_names) + " |")
+        lines.append("|---" * (1 + len(names) + len(ratio_names)) + "|")
+        for cell, unit, title in CELLS:
+            data = result["cells"][cell]
+            times = [
+                _time(data["median_s"][n]) if n in data["median_s"] else "—" for n in names
+            ]
+            ratios = [
+                f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names
+            ]
+            lines.append(f"| {title} (per {unit}) | " + " | ".join(times) + " | " + " | ".join(ratios) + " |")
+        lines += ["", "SQL statements per step (one object; clio_bulk: one batch):", ""]
+        steps = []
+        for counts in result["statements"].values():
+            for step in counts["steps"]:
+                if step not in steps:
+                    steps.append(step)
+        lines.append("| step | " + " | ".join(result["statements"]) + " |")
+        lines.append("|---" * (1 + len(result["statements"])) + "|")
+        for step in steps:
+            row = [str(c["steps"].get(step, "—")) for c in result["statements"].values()]
+            lines.append(f"| {step} | " + " | ".join(row) + " |")
+        bulk = result["statements"].get("clio_bulk")
+        if bulk:
+            lines += [
+                "",
+                f"clio_bulk counts are per batch of {bulk['batch']} objects and "
+                f"{bulk['trees']} trees.",
+            ]
+        lines.append("")
+    return "\n".join(lines)
