@@ -22,6 +22,9 @@ install_requires = [
     'pyramid>=2.0',
     'pyramid_tm',
     'pyramid_retry',
+    # clio.migrate (the clio-migrate command) upgrades Clio 0.6/0.7
+    # databases with alembic operations.
+    'alembic',
     # pyramid 2.1 imports pkg_resources, which setuptools 82 removed.
     'setuptools<82',
 ]
@@ -38,6 +41,9 @@ test_requires = [
     'pytest',
     'WebTest',
     'hypothesis',
+    # src/clio/tests/test_docs.py builds the documentation and runs its
+    # doctests.
+    'Sphinx',
 ] + mysql_requires + postgresql_requires
 
 setup(
@@ -80,6 +86,11 @@ setup(
         ],
         'docs': [
             'Sphinx',
+        ],
+    },
+    entry_points={
+        'console_scripts': [
+            'clio-migrate = clio.migrate:main',
         ],
     },
 )
