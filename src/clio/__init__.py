@@ -66,6 +66,9 @@ from clio.views import view
 from clio.workflow import Workflow
 from clio.bulk import edit_all, publish_all
 from clio.versioning import Versioned
+from clio.adapters import register_default_adapters
+
+register_default_adapters()
 
 __all__ = [
     "ACTUAL_STATUSES",
@@ -123,6 +126,7 @@ __all__ = [
     "edit_all",
     "history",
     "publish_all",
+    "register_default_adapters",
     "status_name",
     "versions",
     "view",

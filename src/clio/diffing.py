@@ -1,21 +1,38 @@
 """``clio.diff``: what changed between two versions of one object.
 
 Only the application's own columns count: primary key, foreign keys and
-clio's bookkeeping columns are left out.  Relations to other versioned
-classes are compared by ``code``, since every version of a related object
-has another row id.
+clio's bookkeeping columns are left out (a new version always has another
+id, status and timestamps, which is not a change anyone made).
+
+Relations to other versioned classes are compared by ``code``, since every
+version of a related object is another row.  What a version's relation
+*contains* depends on what the version is:
+
+* a pending version (new, editable, updatable, pending deletion) has the
+  children an editor sees: those in ``ACTUAL_STATUSES``.  Children in a
+  deleted status are on their way out and count as removed.  An UPDATABLE
+  version reads its published version's relations too, because an update
+  does not copy the children (they move to it when it is published);
+* a live version has its children in a published status;
+* an archived version has the children of its object that were live at the
+  last instant of its own published life, whichever row of the object they
+  hang from now (an update's publication moves them to the successor).
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.orm import object_session
 
+from clio import status as st
 from clio.exceptions import CompareError
 from clio.relations import related, relations_of
 from clio.schema import BOOKKEEPING_COLUMNS
 
 
 def user_columns(cls) -> list[str]:
+    """The attribute names of ``cls``'s own columns (no primary key, foreign
+    keys or bookkeeping columns)."""
     mapper = sa.inspect(cls)
     skip = set(BOOKKEEPING_COLUMNS)
     for col in mapper.primary_key:
@@ -30,17 +47,103 @@ def _values(version) -> dict:
     return {key: getattr(version, key) for key in user_columns(type(version))}
 
 
-def diff(old, new) -> dict:
-    """Field -> (old, new) for each user column that differs; relations as
-    described in the documentation (added / removed / changed codes)."""
+def _sibling_published(version):
+    from clio.workflow import sibling
+
+    return sibling(version, (st.PUBLISHED_UNDER_UPDATE,))
+
+
+def _archived_children(version, prop) -> list:
+    """The one-to-many children of ``version``'s object live at the last
+    instant of ``version``'s published life."""
+    end = version.published_end_timestamp
+    session = object_session(version)
+    if end is None or session is None or len(prop.local_remote_pairs) != 1:
+        return related(version, prop)
+    from clio.views import view
+
+    parent_col, child_col = prop.local_remote_pairs[0]
+    target = prop.mapper.class_
+    ids = sa.select(parent_col).where(parent_col.table.c.code == version.code)
+    stmt = (
+        sa.select(target)
+        .where(
+            child_col.in_(ids),
+            target.published_start_timestamp < end,
+            sa.or_(
+                target.published_end_timestamp.is_(None),
+                target.published_end_timestamp >= end,
+            ),
+        )
+        .options(view("all"))
+    )
+    return list(session.scalars(stmt))
+
+
+def members(version, prop) -> list:
+    """What ``version``'s relation ``prop`` contains (see the module
+    documentation)."""
+    status = version.status
+    if st.is_archived_status(status):
+        if prop.secondary is None:
+            return _archived_children(version, prop)
+        end = version.published_end_timestamp
+        return [
+            item
+            for item in related(version, prop)
+            if item.published_start_timestamp is not None
+            and (end is None or item.published_start_timestamp < end)
+            and (
+                item.published_end_timestamp is None
+                or end is None
+                or item.published_end_timestamp >= end
+            )
+        ]
+    if status in st.PUBLISHED_STATUSES:
+        return [i for i in related(version, prop) if i.status in st.PUBLISHED_STATUSES]
+    items = related(version, prop)
+    if status == st.UPDATABLE:
+        published = _sibling_published(version)
+        if published is not None:
+            items += related(published, prop)
+    return [i for i in items if i.status in st.ACTUAL_STATUSES]
+
+
+def _by_code(items) -> dict:
+    found: dict = {}
+    for item in items:
+        found.setdefault(item.code, item)
+    return found
+
+
+def _check(old, new) -> None:
+    from clio.model import VersionMethods
+
+    for version in (old, new):
+        if not isinstance(version, VersionMethods):
+            raise CompareError(f"{version!r} is not a version managed by clio")
     if type(old) is not type(new):
         raise CompareError(
             f"cannot compare a {type(old).__name__} with a {type(new).__name__}"
         )
     if old.code != new.code:
         raise CompareError(
-            f"cannot compare versions of different objects ({old.code} and {new.code})"
+            f"cannot compare versions of different objects "
+            f"({type(old).__name__} codes {old.code} and {new.code})"
         )
+
+
+def diff(old, new) -> dict:
+    """The changes from version ``old`` to version ``new`` of one object.
+
+    User columns that differ appear as ``field -> (old, new)``; a
+    one-to-many or many-to-many relation that differs as ``name ->
+    {"added": [codes], "removed": [codes], "changed": [codes]}`` (sorted;
+    "changed" are related objects on both sides whose user columns differ);
+    a many-to-one relation as ``name -> (old code, new code)``.  Versions
+    of different classes or objects raise :class:`clio.CompareError`.
+    """
+    _check(old, new)
     changes: dict = {}
     before, after = _values(old), _values(new)
     for key in before:
@@ -48,14 +151,15 @@ def diff(old, new) -> dict:
             changes[key] = (before[key], after[key])
     relations = relations_of(type(old))
     for prop in relations.one_to_many + relations.many_to_many:
-        mine = {item.code: item for item in related(old, prop) if not item.is_archived()}
-        theirs = {item.code: item for item in related(new, prop) if not item.is_archived()}
+        mine = _by_code(members(old, prop))
+        theirs = _by_code(members(new, prop))
         added = sorted(set(theirs) - set(mine))
         removed = sorted(set(mine) - set(theirs))
         changed = sorted(
             code
             for code in set(mine) & set(theirs)
-            if _values(mine[code]) != _values(theirs[code])
+            if mine[code] is not theirs[code]
+            and _values(mine[code]) != _values(theirs[code])
         )
         if added or removed or changed:
             changes[prop.key] = {"added": added, "removed": removed, "changed": changed}

@@ -46,9 +46,19 @@ class HistoryEvent(NamedTuple):
     userid: str | None
 
 
-def history(versions: Iterable) -> list[HistoryEvent]:
-    """The events told by ``versions`` (any iterable of versions, of one or
-    more objects), sorted by full-precision timestamp."""
+def history(versions) -> list[HistoryEvent]:
+    """The events told by ``versions``, sorted by full-precision timestamp.
+
+    ``versions`` is one Clio-managed instance (the history of its whole
+    object is told) or any iterable of versions of one or more objects: a
+    list, ``clio.versions(...)``, ``session.scalars(select(Page))``.  At
+    equal instants an archive comes before the publish that caused it and an
+    edit before a change; remaining ties keep the versions' row order.
+    """
+    from clio.model import VersionMethods
+
+    if isinstance(versions, VersionMethods):
+        versions = Versioned(versions).versions()
     versions = list(versions)
     archives: dict = {}
     live_codes = set()
@@ -101,15 +111,26 @@ def history(versions: Iterable) -> list[HistoryEvent]:
         changed = version.changed_timestamp
         if changed is not None and changed > version.created_timestamp:
             events.append(HistoryEvent(HISTORY_CHANGE, changed, version, version.changed_userid))
-    events.sort(key=lambda e: (e.timestamp, _TIE_ORDER[e.event_type]))
+    events.sort(
+        key=lambda e: (e.timestamp, _TIE_ORDER[e.event_type], e.version.id or 0)
+    )
     return events
 
 
 def versions(session, cls, code: int) -> list:
-    """Every version of object ``code`` of ``cls``, oldest first."""
+    """Every version of object ``code`` of ``cls``, oldest first (by
+    creation time, then row id).  A session-wide default view does not
+    hide any: the statement carries ``clio.view('all')``."""
+    from clio.model import check_code
+    from clio.views import view
+
+    check_code(code)
     return list(
         session.scalars(
-            sa.select(cls).where(cls.code == code).order_by(cls.created_timestamp, cls.id)
+            sa.select(cls)
+            .where(cls.code == code)
+            .order_by(cls.created_timestamp, cls.id)
+            .options(view("all"))
         )
     )
 
@@ -150,7 +171,9 @@ def compare_relation(version, name: str) -> Comparison:
 
 @implementer(IVersioned)
 class Versioned:
-    """The default ``IVersioned`` adapter."""
+    """The default ``IVersioned`` adapter: read access to the versions of
+    the context's object.  Its reads ignore any session-wide default view,
+    since they say exactly which versions they want."""
 
     def __init__(self, context):
         self.context = context
@@ -171,12 +194,16 @@ class Versioned:
         return history(self.versions())
 
     def _one(self, *criteria):
+        from clio.views import view
+
         cls = self._cls()
-        return (
-            self._session()
-            .scalars(sa.select(cls).where(cls.code == self.context.code, *criteria).limit(1))
-            .first()
+        stmt = (
+            sa.select(cls)
+            .where(cls.code == self.context.code, *criteria)
+            .options(view("all"))  # the criteria say it all
+            .limit(1)
         )
+        return self._session().scalars(stmt).first()
 
     def editable_version(self):
         return self._one(self._cls().status.in_(st.EDITABLE_STATUSES))
@@ -185,9 +212,10 @@ class Versioned:
         return self.as_of(self.context._now())
 
     def as_of(self, moment: datetime):
-        from clio.views import live_at
+        """The version live at ``moment`` (aware), or None."""
+        from clio.views import check_moment, live_at
 
-        return self._one(live_at(self._cls(), moment))
+        return self._one(live_at(self._cls(), check_moment(moment, "moment")))
 
     def diff(self, other) -> dict:
         from clio.diffing import diff
