@@ -53,31 +53,50 @@ def _sibling_published(version):
     return sibling(version, (st.PUBLISHED_UNDER_UPDATE,))
 
 
-def _archived_children(version, prop) -> list:
-    """The one-to-many children of ``version``'s object live at the last
-    instant of ``version``'s published life."""
-    end = version.published_end_timestamp
+def _children_query(version, prop, owners, *criteria) -> list | None:
+    """The one-to-many children hanging from the rows ``owners`` select,
+    read from the database (loaded collections may be stale: the workflow
+    sets foreign keys of copies, not collections)."""
     session = object_session(version)
-    if end is None or session is None or len(prop.local_remote_pairs) != 1:
-        return related(version, prop)
+    if session is None or len(prop.local_remote_pairs) != 1:
+        return None
     from clio.views import view
 
     parent_col, child_col = prop.local_remote_pairs[0]
     target = prop.mapper.class_
-    ids = sa.select(parent_col).where(parent_col.table.c.code == version.code)
-    stmt = (
-        sa.select(target)
-        .where(
-            child_col.in_(ids),
+    ids = sa.select(parent_col).where(owners(parent_col.table))
+    stmt = sa.select(target).where(child_col.in_(ids), *criteria).options(view("all"))
+    return list(session.scalars(stmt))
+
+
+def _archived_members(version, prop) -> list:
+    """The related versions live at the last instant of ``version``'s
+    published life; one-to-many children are looked for under every row of
+    the object, since an update's publication moves them to the successor."""
+    end = version.published_end_timestamp
+    if end is None:
+        return related(version, prop)
+    target = prop.mapper.class_
+    if prop.secondary is None:
+        found = _children_query(
+            version,
+            prop,
+            lambda table: table.c.code == version.code,
             target.published_start_timestamp < end,
             sa.or_(
                 target.published_end_timestamp.is_(None),
                 target.published_end_timestamp >= end,
             ),
         )
-        .options(view("all"))
-    )
-    return list(session.scalars(stmt))
+        if found is not None:
+            return found
+    return [
+        item
+        for item in related(version, prop)
+        if item.published_start_timestamp is not None
+        and item.published_start_timestamp < end
+        and (item.published_end_timestamp is None or item.published_end_timestamp >= end)
+    ]
 
 
 def members(version, prop) -> list:
@@ -85,28 +104,26 @@ def members(version, prop) -> list:
     documentation)."""
     status = version.status
     if st.is_archived_status(status):
-        if prop.secondary is None:
-            return _archived_children(version, prop)
-        end = version.published_end_timestamp
-        return [
-            item
-            for item in related(version, prop)
-            if item.published_start_timestamp is not None
-            and (end is None or item.published_start_timestamp < end)
-            and (
-                item.published_end_timestamp is None
-                or end is None
-                or item.published_end_timestamp >= end
-            )
-        ]
+        return _archived_members(version, prop)
     if status in st.PUBLISHED_STATUSES:
-        return [i for i in related(version, prop) if i.status in st.PUBLISHED_STATUSES]
-    items = related(version, prop)
-    if status == st.UPDATABLE:
-        published = _sibling_published(version)
-        if published is not None:
-            items += related(published, prop)
-    return [i for i in items if i.status in st.ACTUAL_STATUSES]
+        wanted = st.PUBLISHED_STATUSES
+        owners = [version]
+    else:
+        wanted = st.ACTUAL_STATUSES
+        owners = [version]
+        if status == st.UPDATABLE:
+            published = _sibling_published(version)
+            if published is not None:
+                owners.append(published)
+    items = None
+    if prop.secondary is None and all(o.id is not None for o in owners):
+        ids = [o.id for o in owners]
+        items = _children_query(
+            version, prop, lambda table: table.c.id.in_(ids)
+        )
+    if items is None:
+        items = [item for owner in owners for item in related(owner, prop)]
+    return [i for i in items if i.status in wanted]
 
 
 def _by_code(items) -> dict:
