@@ -96,10 +96,10 @@ class NoDelete(clio.Workflow):
 
 
 class LoggingVersioned(clio.Versioned):
-    calls: list = []
+    """Records, on the version it reads, that it was asked."""
 
     def versions(self):
-        self.calls.append(self.context.code)
+        self.context._logged = getattr(self.context, "_logged", 0) + 1
         return super().versions()
 
 
@@ -135,7 +135,7 @@ def test_application_adapter_registered_globally(session):
             clio.IWorkflowed(tag).delete()
         assert clio.IVersioned(tag).versions() == [tag]
         assert tag.editable_version() is tag
-        assert LoggingVersioned.calls == [7]
+        assert tag._logged == 1
         assert isinstance(clio.IWorkflowed(Page(code=1)), clio.Workflow)
     finally:
         gsm.unregisterAdapter(NoDelete, (Tag,), clio.IWorkflowed)
