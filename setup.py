@@ -37,6 +37,12 @@ postgresql_requires = [
     'psycopg[binary]',
 ]
 
+# clio-bench's Continuum contender.  SQLAlchemy-Continuum 2.0 supports
+# SQLAlchemy 2.0 and 2.1 and no longer needs SQLAlchemy-Utils (1.4 did).
+bench_requires = [
+    'SQLAlchemy-Continuum>=2.0',
+]
+
 test_requires = [
     'pytest',
     'WebTest',
@@ -44,7 +50,7 @@ test_requires = [
     # src/clio/tests/test_docs.py builds the documentation and runs its
     # doctests.
     'Sphinx',
-] + mysql_requires + postgresql_requires
+] + mysql_requires + postgresql_requires + bench_requires
 
 setup(
     name='clio',
@@ -80,6 +86,7 @@ setup(
         'test': test_requires,
         'mysql': mysql_requires,
         'postgresql': postgresql_requires,
+        'bench': bench_requires,
         'demo': [
             'waitress',
             'pyramid_jinja2',
@@ -91,6 +98,7 @@ setup(
     entry_points={
         'console_scripts': [
             'clio-migrate = clio.migrate:main',
+            'clio-bench = clio.bench.cli:main',
         ],
     },
 )

@@ -1,0 +1,285 @@
+"""Read latency of one object as the versions table grows (SPEC §6).
+
+The table is bulk-loaded (executemany; COPY on PostgreSQL) up to each size
+in turn, half of the versions in two shapes:
+
+* *deep*: one object (code 1) holding half of all stored versions, a
+  contiguous chain of archived validity intervals ending in its published
+  version; the hardest case for "read one object";
+* *wide*: ten versions per object over many objects, how a table grows in
+  practice.
+
+At each size it times, on the same table: clio's published read
+(``clio.view('published')``), clio's as-of read at a random moment of the
+object's history (``clio.view(as_of=t)``), and the hand-written as-of read
+that walks the ``(code, published_start_timestamp)`` index backwards
+(``ORDER BY published_start_timestamp DESC LIMIT 1``), and the criterion
+proposed for ``clio.views`` (see ``max_subquery_as_of``).  The statistics are
+refreshed (ANALYZE) after each load, as autovacuum or an operator would.
+"""
+
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from datetime import datetime, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+import clio
+from clio import status as st
+from clio.bench.databases import BenchDatabase
+
+#: The published versions go live here; the history lies before it.
+T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
+DEEP = 1
+WIDE_FROM = 2
+PER_OBJECT = 10
+CHUNK = 10_000
+
+
+class ScaleBase(DeclarativeBase):
+    metadata = sa.MetaData()
+
+
+class ScaleDoc(clio.Workflowed, ScaleBase):
+    __tablename__ = "bench_scale_doc"
+    title: Mapped[str] = mapped_column(sa.Unicode(200), default="")
+
+
+COLUMNS = [
+    "code",
+    "status",
+    "created_timestamp",
+    "published_start_timestamp",
+    "published_end_timestamp",
+    "changed_timestamp",
+    "created_userid",
+    "published_userid",
+    "changed_userid",
+    "title",
+]
+
+
+def _row(code, status, start, end):
+    return (code, status, start, start, end, start, "bench", "bench", "bench", f"v{code}")
+
+
+def deep_rows(first: int, last: int):
+    """Archived versions first..last of the deep object, going back in time
+    one second each (version j covers [T0 - j s, T0 - (j-1) s))."""
+    for j in range(first, last + 1):
+        end = T0 - timedelta(seconds=j - 1)
+        yield _row(DEEP, st.ARCHIVED + j, end - timedelta(seconds=1), end)
+
+
+def wide_rows(first_object: int, last_object: int):
+    for n in range(first_object, last_object + 1):
+        code = WIDE_FROM + n
+        for i in range(PER_OBJECT - 1):
+            start = T0 - timedelta(seconds=PER_OBJECT - i)
+            yield _row(code, st.ARCHIVED + i, start, start + timedelta(seconds=1))
+        yield _row(code, st.PUBLISHED, T0 - timedelta(seconds=1), None)
+
+
+def load(engine, rows) -> None:
+    """Bulk-insert ``rows`` (tuples in COLUMNS order)."""
+    table = ScaleDoc.__table__
+    rows = list(rows)
+    if not rows:
+        return
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            raw = conn.connection.driver_connection
+            with raw.cursor() as cursor:
+                with cursor.copy(f"COPY {table.name} ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            return
+        insert = sa.insert(table)
+        for start in range(0, len(rows), CHUNK):
+            conn.execute(insert, [dict(zip(COLUMNS, row)) for row in rows[start : start + CHUNK]])
+
+
+def analyze(engine) -> None:
+    with engine.begin() as conn:
+        name = conn.dialect.name
+        table = ScaleDoc.__tablename__
+        if name == "postgresql":
+            conn.exec_driver_sql(f"ANALYZE {table}")
+        elif name == "sqlite":
+            conn.exec_driver_sql("ANALYZE")
+        else:
+            conn.exec_driver_sql(f"ANALYZE TABLE {table}").all()
+
+
+def _median_time(fn, args_list, repeat) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        for args in args_list:
+            fn(*args)
+        runs.append((time.perf_counter() - start) / len(args_list))
+    return statistics.median(runs)
+
+
+def measure(engine, history: int, objects: int, reads: int, repeat: int, rng) -> dict:
+    doc = ScaleDoc
+    table = doc.__table__
+    moments = [T0 - timedelta(seconds=rng.random() * history) for _ in range(reads)]
+    wide_codes = [WIDE_FROM + rng.randrange(objects) for _ in range(reads)]
+    wide_moments = [T0 - timedelta(seconds=rng.random() * PER_OBJECT) for _ in range(reads)]
+
+    with Session(engine) as session, engine.connect() as conn:
+
+        def clio_read(code, option):
+            stmt = sa.select(doc).where(doc.code == code).options(option)
+            return session.scalars(stmt).one()
+
+        def clio_published(code):
+            found = clio_read(code, clio.view("published"))
+            assert found.status == st.PUBLISHED
+            session.expunge_all()
+
+        def clio_as_of(code, moment):
+            found = clio_read(code, clio.view(as_of=moment))
+            assert found.published_start_timestamp <= moment
+            session.expunge_all()
+
+        def baseline_as_of(code, moment):
+            stmt = (
+                sa.select(table)
+                .where(
+                    table.c.code == code,
+                    table.c.published_start_timestamp <= moment,
+                    sa.or_(
+                        table.c.published_end_timestamp.is_(None),
+                        table.c.published_end_timestamp > moment,
+                    ),
+                )
+                .order_by(table.c.published_start_timestamp.desc())
+                .limit(1)
+            )
+            return conn.execute(stmt).one()
+
+        def baseline_published(code):
+            stmt = sa.select(table).where(table.c.code == code, table.c.status == st.PUBLISHED)
+            return conn.execute(stmt).one()
+
+        later = table.alias("later")
+
+        def max_subquery_as_of(code, moment):
+            """A criterion that could replace clio.views.live_at without
+            ORDER BY/LIMIT (which loader criteria cannot add): pin the start
+            to the latest start at or before the moment, correlated on the
+            code.  Measured to show it is *not* the fix: MariaDB and
+            PostgreSQL run the correlated MAX once per candidate row."""
+            latest = (
+                sa.select(sa.func.max(later.c.published_start_timestamp))
+                .where(
+                    later.c.code == table.c.code,
+                    later.c.published_start_timestamp <= moment,
+                )
+                .scalar_subquery()
+            )
+            stmt = sa.select(table).where(
+                table.c.code == code,
+                table.c.published_start_timestamp == latest,
+                sa.or_(
+                    table.c.published_end_timestamp.is_(None),
+                    table.c.published_end_timestamp > moment,
+                ),
+            )
+            return conn.execute(stmt).one()
+
+        deep = [(DEEP,)] * reads
+        results = {
+            "clio published": _median_time(clio_published, deep, repeat),
+            "clio as-of": _median_time(clio_as_of, [(DEEP, t) for t in moments], repeat),
+            "baseline published": _median_time(baseline_published, deep, repeat),
+            "baseline as-of": _median_time(baseline_as_of, [(DEEP, t) for t in moments], repeat),
+            "max-subquery published": _median_time(
+                max_subquery_as_of, [(DEEP, datetime.now(timezone.utc))] * reads, repeat
+            ),
+            "max-subquery as-of": _median_time(max_subquery_as_of, [(DEEP, t) for t in moments], repeat),
+        }
+        if objects:
+            results["clio published (wide)"] = _median_time(
+                clio_published, [(c,) for c in wide_codes], repeat
+            )
+            results["clio as-of (wide)"] = _median_time(
+                clio_as_of, list(zip(wide_codes, wide_moments)), repeat
+            )
+    return results
+
+
+def run_database(name, sizes, reads, repeat, seed) -> dict:
+    rng = random.Random(seed)
+    with BenchDatabase(name) as db:
+        ScaleBase.metadata.create_all(db.engine)
+        try:
+            load(db.engine, [_row(DEEP, st.PUBLISHED, T0, None)])
+            history, objects, rows = 0, 0, []
+            for size in sorted(sizes):
+                target_history = max(size // 2 - 1, 1)
+                target_objects = (size - target_history - 1) // PER_OBJECT
+                started = time.perf_counter()
+                load(db.engine, deep_rows(history + 1, target_history))
+                load(db.engine, wide_rows(objects, target_objects - 1))
+                history, objects = target_history, target_objects
+                analyze(db.engine)
+                loaded = time.perf_counter() - started
+                with db.engine.connect() as conn:
+                    stored = conn.execute(sa.select(sa.func.count()).select_from(ScaleDoc)).scalar()
+                rows.append(
+                    {
+                        "versions": size,
+                        "stored": stored,
+                        "deep_history": history + 1,
+                        "wide_objects": objects,
+                        "load_s": loaded,
+                        "median_s": measure(db.engine, history, objects, reads, repeat, rng),
+                    }
+                )
+            with db.engine.connect() as conn:
+                from clio.bench.runner import _server_version
+
+                server = _server_version(conn)
+        finally:
+            ScaleBase.metadata.drop_all(db.engine)
+    first = rows[0]["median_s"]
+    for row in rows:
+        row["vs_smallest"] = {k: v / first[k] for k, v in row["median_s"].items() if first.get(k)}
+    return {"database": name, "server": server, "rows": rows}
+
+
+def run(databases, sizes, reads=200, repeat=5, seed=6) -> dict:
+    return {
+        "settings": {"sizes": list(sizes), "reads": reads, "repeat": repeat, "seed": seed},
+        "results": [run_database(name, sizes, reads, repeat, seed) for name in databases],
+    }
+
+
+def markdown(report) -> str:
+    from clio.bench.runner import _time
+
+    lines = ["# clio-bench --scaling", ""]
+    for result in report["results"]:
+        keys = list(result["rows"][0]["median_s"])
+        lines += [f"## {result['database']} ({result['server']})", ""]
+        lines.append("| stored versions | " + " | ".join(keys) + " |")
+        lines.append("|---" * (1 + len(keys)) + "|")
+        for row in result["rows"]:
+            cells = [
+                f"{_time(row['median_s'][k])} ({row['vs_smallest'].get(k, 1):.2f}×)" for k in keys
+            ]
+            lines.append(f"| {row['versions']} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "Deep: one object holding half the versions; wide: 10 versions per "
+            "object. In parentheses: the ratio to the smallest size.",
+            "",
+        ]
+    return "\n".join(lines)
