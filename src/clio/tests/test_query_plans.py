@@ -1,0 +1,133 @@
+"""The published and as-of reads of one object use clio's indexes
+(SPEC §6: reads stay flat however long the history is).
+
+The table is filled with many objects and long histories; then the SQL a
+view produces is captured and handed to the database's EXPLAIN.  On
+PostgreSQL sequential scans are switched off for the transaction
+(``SET LOCAL enable_seqscan = off``): a freshly filled table has no
+statistics, and the question is whether an index *can* serve the read, not
+what the planner guesses for a small table.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+import clio
+from clio.tests.models import Page
+
+CODES = 300
+VERSIONS = 10
+T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
+INDEXES = ("ix_clio_page_code_start", "clio_page_workflow", "sqlite_autoindex_clio_page")
+
+
+def moment(n):
+    return T0 + timedelta(days=n)
+
+
+@pytest.fixture
+def filled(connection):
+    rows = []
+    for code in range(1, CODES + 1):
+        for n in range(VERSIONS):
+            last = n == VERSIONS - 1
+            rows.append(
+                dict(
+                    code=code,
+                    status=clio.PUBLISHED if last else clio.ARCHIVED + n,
+                    created_timestamp=moment(n),
+                    changed_timestamp=moment(n),
+                    published_start_timestamp=moment(n),
+                    published_end_timestamp=None if last else moment(n + 1),
+                    title=f"{code}/{n}",
+                )
+            )
+    connection.execute(sa.insert(Page.__table__), rows)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    return connection
+
+
+def captured_sql(connection, statement):
+    """Run ``statement`` in an ORM session and return the SQL and
+    parameters it sent, with the result."""
+    seen = []
+
+    def capture(conn, cursor, sql, parameters, context, executemany):
+        seen.append((sql, parameters))
+
+    event.listen(connection, "before_cursor_execute", capture)
+    try:
+        with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+            result = [p.title for p in session.scalars(statement)]
+    finally:
+        event.remove(connection, "before_cursor_execute", capture)
+    selects = [(sql, params) for sql, params in seen if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1, seen
+    return selects[0], result
+
+
+def plan(connection, sql, params) -> str:
+    name = connection.dialect.name
+    if name == "sqlite":
+        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params).all()
+        text = "\n".join(str(row[-1]) for row in rows)
+        assert "SCAN clio_page" not in text.replace("USING INDEX", "")  # no full scan
+        return text
+    if name == "postgresql":
+        rows = connection.exec_driver_sql("EXPLAIN " + sql, params).all()
+        text = "\n".join(row[0] for row in rows)
+        assert "Seq Scan" not in text
+        return text
+    result = connection.exec_driver_sql("EXPLAIN " + sql, params)
+    keys = list(result.keys())
+    rows = [dict(zip(keys, row)) for row in result.all()]
+    for row in rows:
+        assert row["type"] != "ALL", rows  # no full table scan
+    return "\n".join(str(row["key"]) for row in rows)
+
+
+def uses_an_index(text: str) -> bool:
+    return any(name in text for name in INDEXES)
+
+
+@pytest.mark.parametrize(
+    "option, expected",
+    [
+        (clio.view("published"), "150/9"),
+        (clio.view(as_of=moment(3)), "150/3"),
+        (clio.view(as_of=moment(4) - timedelta(microseconds=1)), "150/3"),
+    ],
+)
+def test_read_of_one_object_uses_an_index(filled, option, expected):
+    statement = sa.select(Page).where(Page.code == 150).options(option)
+    (sql, params), titles = captured_sql(filled, statement)
+    assert titles == [expected]
+    text = plan(filled, sql, params)
+    assert uses_an_index(text), text
+
+
+def test_versioned_as_of_uses_an_index(filled):
+    with Session(bind=filled, join_transaction_mode="create_savepoint") as session:
+        seen = []
+
+        def capture(conn, cursor, sql, parameters, context, executemany):
+            seen.append((sql, parameters))
+
+        page = session.scalars(
+            sa.select(Page).where(Page.code == 7, Page.status == clio.PUBLISHED)
+        ).one()
+        event.listen(filled, "before_cursor_execute", capture)
+        try:
+            old = clio.IVersioned(page).as_of(moment(2))
+        finally:
+            event.remove(filled, "before_cursor_execute", capture)
+        assert old.title == "7/2"
+        (sql, params), = seen
+        assert uses_an_index(plan(filled, sql, params))
