@@ -50,6 +50,7 @@ test_requires = [
     # src/clio/tests/test_docs.py builds the documentation and runs its
     # doctests.
     'Sphinx',
+    'repoze.sphinx.autointerface',
 ] + mysql_requires + postgresql_requires + bench_requires
 
 setup(
@@ -93,6 +94,7 @@ setup(
         ],
         'docs': [
             'Sphinx',
+            'repoze.sphinx.autointerface',
         ],
     },
     entry_points={
