@@ -10,6 +10,7 @@ Skipped only without the source checkout (an installed clio has no
 
 from __future__ import annotations
 
+import os
 import pathlib
 import re
 import subprocess
@@ -46,6 +47,9 @@ def sphinx(builder: str, out: pathlib.Path) -> subprocess.CompletedProcess:
         text=True,
         timeout=300,
         cwd=ROOT,
+        # buildout's bin/test puts the eggs on sys.path itself; the child
+        # needs them too.
+        env=dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p)),
     )
 
 
