@@ -70,6 +70,16 @@ from clio.adapters import register_default_adapters
 
 register_default_adapters()
 
+
+def includeme(config):
+    """``config.include('clio')``: the Pyramid plugin (see :mod:`clio.config`).
+
+    Imported lazily, so that ``import clio`` needs no Pyramid."""
+    from clio.config import includeme as include
+
+    include(config)
+
+
 __all__ = [
     "ACTUAL_STATUSES",
     "ARCHIVED",
@@ -125,6 +135,7 @@ __all__ = [
     "diff",
     "edit_all",
     "history",
+    "includeme",
     "publish_all",
     "register_default_adapters",
     "status_name",

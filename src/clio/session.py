@@ -1,0 +1,87 @@
+"""Sessions for requests: joined to the request's transaction, knowing the
+request's user.
+
+``config.include('clio')`` gives every request a ``request.dbsession``
+made here (unless the application has its own).  Each one comes from the
+session factory (the application's, declared with
+``config.set_clio_session_factory``, or one over an engine made from the
+``sqlalchemy.*`` settings), is registered with ``zope.sqlalchemy`` on
+``request.tm`` so that pyramid_tm commits or aborts it with the request, and
+carries in its ``info`` what the engine needs to know about the request:
+
+``clio.userid``
+    a zero-argument callable answering ``request.authenticated_userid``
+    (``'unknown'`` when anonymous);
+``clio.registry``
+    the request's registry: adapters are looked up and events sent there;
+``clio.request``
+    the request itself, put on the events.
+
+Nothing is kept in global state: two requests in two threads each have
+their own session, user and registry.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+import zope.sqlalchemy
+from sqlalchemy.orm import sessionmaker
+
+from clio.events import REQUEST_KEY
+from clio.model import REGISTRY_KEY
+from clio.userid import SESSION_KEY as USERID_KEY
+from clio.userid import UNKNOWN_USERID
+
+#: The database used when the settings name none.
+DEFAULT_URL = "sqlite:///clio.sqlite"
+#: Registry key of the session factory used by ``request.dbsession``.
+FACTORY_KEY = "clio.session_factory"
+
+
+def get_engine(settings: dict, prefix: str = "sqlalchemy.") -> sa.Engine:
+    """An engine from the ``sqlalchemy.*`` settings (``sqlalchemy.url``
+    defaults to ``sqlite:///clio.sqlite``)."""
+    options = dict(settings)
+    options.setdefault(prefix + "url", DEFAULT_URL)
+    return sa.engine_from_config(options, prefix)
+
+
+def get_session_factory(engine: sa.Engine) -> sessionmaker:
+    return sessionmaker(bind=engine)
+
+
+def request_userid(request) -> str:
+    """The acting user of a request: ``authenticated_userid`` or
+    ``'unknown'``."""
+    userid = request.authenticated_userid
+    return UNKNOWN_USERID if userid is None else str(userid)
+
+
+def prepare_session(session, request):
+    """Tell ``session`` about ``request``: its user, registry and itself.
+
+    Applications that make their own ``request.dbsession`` call this on it
+    (``get_tm_session`` does) so that versions changed in their views carry
+    the request's user and events reach the request's subscribers.
+    """
+    session.info[USERID_KEY] = lambda: request_userid(request)
+    session.info[REGISTRY_KEY] = request.registry
+    session.info[REQUEST_KEY] = request
+    return session
+
+
+def get_tm_session(session_factory, transaction_manager, request=None):
+    """A session from ``session_factory`` that commits or aborts with
+    ``transaction_manager`` (pyramid_tm's ``request.tm``), prepared for
+    ``request`` when one is given."""
+    session = session_factory()
+    zope.sqlalchemy.register(session, transaction_manager=transaction_manager)
+    if request is not None:
+        prepare_session(session, request)
+    return session
+
+
+def request_dbsession(request):
+    """``request.dbsession``: a session for this request (reified)."""
+    factory = request.registry[FACTORY_KEY]
+    return get_tm_session(factory, request.tm, request)
