@@ -101,7 +101,9 @@ def test_s75_creates_missing_table(engine):
 def test_s75_creates_missing_table_mid_transaction(engine):
     """Scenario 75 in its typical use, ``A(a_code(session), ...)`` inside a
     unit of work that has already read other tables: the missing sequence
-    table is still created and the values are 1, 2, 3."""
+    table is still created and the values are 1, 2, 3.  Where DDL is
+    transactional (SQLite, PostgreSQL) the rollback takes the new table
+    with it; on MariaDB DDL commits, so the table stays."""
     name = "clio_seq_fresh_mid"
     seq = clio.Sequence(name, sa.MetaData())
     with engine.begin() as conn:
@@ -114,7 +116,7 @@ def test_s75_creates_missing_table_mid_transaction(engine):
             session.flush()
             session.rollback()
         assert values == [1, 2, 3]
-        assert sa.inspect(engine).has_table(name)
+        assert sa.inspect(engine).has_table(name) == (engine.dialect.name == "mysql")
     finally:
         with engine.begin() as conn:
             seq.table.drop(conn, checkfirst=True)
