@@ -192,8 +192,9 @@ class Run:
         return id(version) in self.removed or version in self.session.deleted
 
 
-def _start(version, at=None) -> Run:
-    run = Run(version, at)
+def start(run, version) -> None:
+    """Flush, lock the object's live versions and check for a race or a
+    pending schedule, before the transition proper."""
     run.session.flush()
     seen = version.__dict__.get("status")
     run.versions(version)
@@ -206,7 +207,6 @@ def _start(version, at=None) -> Run:
     # for may have published at a moment later than our first reading.
     run.now = type(version)._now()
     check_schedule(run, version)
-    return run
 
 
 def check_at(version, at) -> datetime | None:
@@ -705,9 +705,12 @@ class Workflow:
 
     def _run(self, step, at=None, announce=None):
         at = check_at(self.context, at)
-        run = _start(self.context, at)
-        before = {id(v): (v, v.status) for v in run.versions(self.context)}
+        run = Run(self.context, at)
+        # Everything the run reads sees every version, whatever view the
+        # session or a statement asks for (clio.views skips transitions).
         with transition(run.session):
+            start(run, self.context)
+            before = {id(v): (v, v.status) for v in run.versions(self.context)}
             result = step(run, self.context)
         changed = (
             run.copies
@@ -785,6 +788,7 @@ def sibling(version, statuses):
     if session is None:
         return None
     cls = sa.inspect(type(version)).base_mapper.class_
-    return session.scalars(
-        sa.select(cls).where(cls.code == version.code, cls.status.in_(statuses)).limit(1)
-    ).first()
+    with transition(session):  # unfiltered by any view
+        return session.scalars(
+            sa.select(cls).where(cls.code == version.code, cls.status.in_(statuses)).limit(1)
+        ).first()

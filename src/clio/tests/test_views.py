@@ -348,11 +348,6 @@ def test_lazy_loads_inside_transitions_are_not_filtered(viewing_session):
     assert [p.status for p in draft.paragraphs] == [clio.EDITABLE] * 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine: Workflow._run reads the object's versions in _start() "
-    "before entering transition(); see the engine change request",
-)
 def test_transitions_see_every_version_under_a_default_view(viewing_session):
     """The workflow's own reads are never filtered by the default view."""
     session = viewing_session
