@@ -207,8 +207,13 @@ class Workflowed(VersionMethods):
 
 
 def in_transition(obj) -> bool:
+    """Whether a change to ``obj`` is clio's own doing: made by a running
+    transition, or by a flush synchronising foreign keys for relationship
+    changes that were checked when they were made."""
     session = object_session(obj)
-    return session is not None and session.info.get(TRANSITION_KEY, 0) > 0
+    if session is None:
+        return False
+    return session.info.get(TRANSITION_KEY, 0) > 0 or getattr(session, "_flushing", False)
 
 
 def _guard(target, value, oldvalue, initiator):

@@ -102,6 +102,7 @@ class Run:
         self.published: list = []
         self.archived: list = []
         self.discarded: list = []
+        self.cancelling = False
 
     @property
     def userid(self) -> str:
@@ -192,7 +193,7 @@ class Run:
         return id(version) in self.removed or version in self.session.deleted
 
 
-def start(run, version) -> None:
+def start(run, version, cancelling=False) -> None:
     """Flush, lock the object's live versions and check for a race or a
     pending schedule, before the transition proper."""
     run.session.flush()
@@ -206,7 +207,7 @@ def start(run, version) -> None:
     # Read the clock again once the lock is ours: a transaction we waited
     # for may have published at a moment later than our first reading.
     run.now = type(version)._now()
-    check_schedule(run, version)
+    check_schedule(run, version, cancelling)
 
 
 def check_at(version, at) -> datetime | None:
@@ -223,24 +224,29 @@ def check_at(version, at) -> datetime | None:
     return at
 
 
-def pending_schedule(run, version):
-    """The version carrying a pending schedule of the object, or None."""
+def pending_schedule(run, version) -> list:
+    """The versions of the object whose start or end lies in the future."""
+    found = []
     for other in run.versions(version):
         start, end = other.published_start_timestamp, other.published_end_timestamp
         if (start is not None and start > run.now) or (
             end is not None and end > run.now
         ):
-            return other
-    return None
+            found.append(other)
+    return found
 
 
-def check_schedule(run, version) -> None:
+def check_schedule(run, version, cancelling=False) -> None:
     scheduled = pending_schedule(run, version)
-    if scheduled is not None:
-        raise ScheduleError(
-            f"{type(version).__name__} code={version.code} has a pending "
-            f"schedule; revert() or discard() it first"
-        )
+    if not scheduled:
+        return
+    if cancelling and any(version is other for other in scheduled):
+        run.cancelling = True
+        return
+    raise ScheduleError(
+        f"{type(version).__name__} code={version.code} has a pending "
+        f"schedule; revert() or discard() the scheduled version first"
+    )
 
 
 # --- building blocks --------------------------------------------------------
@@ -689,6 +695,101 @@ def expire_tree(run, version) -> None:
             expire_tree(run, child)
 
 
+# --- cancelling a schedule -------------------------------------------------------------
+
+
+def cancel_schedule(run, version):
+    """Undo a pending ``publish(at=t)`` or ``expire(at=t)``.
+
+    A scheduled publication is recognised by its moment ``t``: the new
+    version starts at ``t``, its predecessor (if any) ends at ``t``, and so
+    do the children published or retired with it.  Returns the version that
+    is published again (the predecessor, or the one whose expiry is
+    cancelled); for a NEW object whose first publication was scheduled, the
+    object back in NEW.
+    """
+    involved = pending_schedule(run, version)
+    starting = [v for v in involved if v.status in st.PUBLISHED_STATUSES]
+    if starting:
+        scheduled = starting[0]
+        moment = scheduled.published_start_timestamp
+        previous = next(
+            (v for v in involved if v.published_end_timestamp == moment and v.is_archived()),
+            None,
+        )
+        return unpublish(run, scheduled, previous, moment)
+    ended = involved[0]
+    restore_published(run, ended, ended.published_end_timestamp)
+    return ended
+
+
+def unpublish(run, version, previous, moment):
+    """Return ``version`` (published at ``moment``) to the pending state it
+    had, and ``previous`` (archived at ``moment``) to published-under-it."""
+    version.published_start_timestamp = None
+    version.published_userid = None
+    if previous is None:
+        version.status = st.NEW
+        for _prop, child in list(children(version)):
+            if child.published_start_timestamp == moment:
+                unpublish(run, child, None, moment)
+        return version
+    was_update = not list(children(previous)) and any(
+        child.published_start_timestamp is None
+        or child.published_start_timestamp < moment
+        or child.is_archived()
+        for _prop, child in children(version)
+    )
+    previous.published_end_timestamp = None
+    if was_update:
+        version.status = st.UPDATABLE
+        previous.status = st.PUBLISHED_UNDER_UPDATE
+        for prop, child in list(children(version)):
+            move(child, prop, version, previous)
+            if child.published_start_timestamp == moment:
+                unpublish(run, child, _ended_sibling(run, child, moment), moment)
+        return previous
+    version.status = st.EDITABLE
+    previous.status = st.PUBLISHED_UNDER_EDIT
+    ended = {
+        (type(child), child.code): (prop, child)
+        for prop, child in children(previous)
+        if child.is_archived() and child.published_end_timestamp == moment
+    }
+    for _prop, child in list(children(version)):
+        if child.published_start_timestamp == moment:
+            _, before = ended.pop((type(child), child.code), (None, None))
+            unpublish(run, child, before, moment)
+    for prop, child in ended.values():  # deletions carried out with the parent
+        restore_published(run, child, moment)
+        attach(version, prop, delete_copy(run, child))
+    return previous
+
+
+def _ended_sibling(run, version, moment):
+    for other in run.versions(version):
+        if other.is_archived() and other.published_end_timestamp == moment:
+            return other
+    return None
+
+
+def restore_published(run, version, moment) -> None:
+    """Undo the archiving of ``version`` and of its children at ``moment``."""
+    version.status = st.PUBLISHED
+    version.published_end_timestamp = None
+    for _prop, child in list(children(version)):
+        if child.is_archived() and child.published_end_timestamp == moment:
+            restore_published(run, child, moment)
+
+
+def revert_or_cancel(run, version):
+    return cancel_schedule(run, version) if run.cancelling else revert(run, version)
+
+
+def discard_or_cancel(run, version):
+    return cancel_schedule(run, version) if run.cancelling else discard(run, version)
+
+
 # --- the adapter ----------------------------------------------------------------------
 
 
@@ -703,13 +804,13 @@ class Workflow:
     def __init__(self, context):
         self.context = context
 
-    def _run(self, step, at=None, announce=None):
+    def _run(self, step, at=None, announce=None, cancelling=False):
         at = check_at(self.context, at)
         run = Run(self.context, at)
         # Everything the run reads sees every version, whatever view the
         # session or a statement asks for (clio.views skips transitions).
         with transition(run.session):
-            start(run, self.context)
+            start(run, self.context, cancelling)
             before = {id(v): (v, v.status) for v in run.versions(self.context)}
             result = step(run, self.context)
         changed = (
@@ -763,14 +864,16 @@ class Workflow:
 
     def revert(self):
         return self._run(
-            revert,
+            revert_or_cancel,
             announce=lambda run, result: [events.VersionReverted(result or self.context)],
+            cancelling=True,
         )
 
     def discard(self):
         return self._run(
-            discard,
+            discard_or_cancel,
             announce=lambda run, result: [events.VersionDiscarded(result, self.context)],
+            cancelling=True,
         )
 
     def expire(self, at: datetime | None = None):

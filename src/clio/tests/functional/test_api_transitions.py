@@ -136,7 +136,6 @@ def test_scheduled_publish_and_expiry(app, clock):
     app.get(f"/clio/pages/{code}", status=404)
 
 
-@pytest.mark.xfail(reason="the engine does not cancel schedules yet (SPEC 3.4)", strict=False)
 @pytest.mark.parametrize("transition", ["revert", "discard"])
 def test_revert_or_discard_cancels_a_schedule(app, clock, transition):
     code = published_page(app, "old")
