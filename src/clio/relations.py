@@ -88,8 +88,28 @@ def original(obj, prop):
     return attributes.manager_of_class(cls)[prop.key].__get__(obj, cls)
 
 
+def _loaded_under_view(state) -> bool:
+    from clio.views import ViewOption
+
+    return any(isinstance(option, ViewOption) for option in state.load_options)
+
+
 def related(obj, prop) -> list:
-    """The related versions, whatever their status, as a list."""
+    """The related versions, whatever their status, as a list.
+
+    A collection loaded through a view holds only what the view showed;
+    the workflow needs every version, so such a collection is loaded again
+    (unless it carries changes not yet flushed, which only the workflow
+    itself can have made, after reading it in full).
+    """
+    state = sa.inspect(obj)
+    if (
+        prop.key in state.dict
+        and state.session is not None
+        and _loaded_under_view(state)
+        and not state.attrs[prop.key].history.has_changes()
+    ):
+        state.session.expire(obj, [prop.key])
     value = original(obj, prop)
     if value is None:
         return []

@@ -270,6 +270,12 @@ def make_copy(run, version, status: int):
     copy = sa.inspect(cls).class_manager.new_instance()
     for key in _column_keys(cls):
         setattr(copy, key, getattr(version, key))
+    for prop in relations_of(cls).many_to_one:
+        # Through the relationship, so loaded parent collections list the
+        # copy at once (the column copy alone shows only after a reload).
+        parent = getattr(version, prop.key)
+        if parent is not None:
+            setattr(copy, prop.key, parent)
     copy.published_start_timestamp = None
     copy.published_end_timestamp = None
     copy.published_userid = None

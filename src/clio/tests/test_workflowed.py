@@ -116,3 +116,32 @@ def test_discard_removes_edit_copies_of_list_children(session):
     assert page.status == clio.PUBLISHED
     assert [p.status for p in page.paragraphs] == [clio.PUBLISHED] * 2
     assert session.scalar(sa.select(sa.func.count()).select_from(Paragraph)) == 2
+
+
+def test_transition_on_page_loaded_under_a_view_sees_hidden_children(session):
+    """A collection loaded through the published view lacks NEW children;
+    the workflow reads it again in full before walking it."""
+    page = make_page(session, paragraphs=1)
+    page.publish()
+    page.paragraphs.append(Paragraph(code=55, text="new, unpublished"))
+    session.flush()
+    session.expunge_all()
+    seen = session.scalars(
+        sa.select(Page).where(Page.code == 1).options(clio.view("published"))
+    ).one()
+    assert [p.code for p in seen.paragraphs] == [10]  # the view hides code 55
+    draft = seen.edit()
+    session.flush()
+    assert sorted((p.code, p.status) for p in draft.paragraphs) == [
+        (10, clio.EDITABLE),
+        (55, clio.NEW),
+    ]
+
+
+def test_copy_of_a_child_shows_in_loaded_parent_collection(session):
+    page = make_page(session, paragraphs=1)
+    page.publish()
+    assert [p.code for p in page.paragraphs] == [10]  # loaded
+    child_edit = page.paragraphs[0].edit()
+    assert child_edit in page.paragraphs
+    assert child_edit.page is page
