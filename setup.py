@@ -51,6 +51,9 @@ test_requires = [
     # doctests.
     'Sphinx',
     'repoze.sphinx.autointerface',
+    # src/clio/tests/test_reliability_fuzz.py fuzzes the JSON API from its
+    # OpenAPI document.
+    'schemathesis',
 ] + mysql_requires + postgresql_requires + bench_requires
 
 setup(
@@ -101,6 +104,7 @@ setup(
         'console_scripts': [
             'clio-migrate = clio.migrate:main',
             'clio-bench = clio.bench.cli:main',
+            'clio-check = clio.check:main',
         ],
     },
 )

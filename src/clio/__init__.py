@@ -65,6 +65,7 @@ from clio.versioning import (
 from clio.views import view
 from clio.workflow import Workflow
 from clio.bulk import edit_all, publish_all
+from clio.check import check  # the function shadows the module's name
 from clio.versioning import Versioned
 from clio.adapters import register_default_adapters
 
@@ -132,6 +133,7 @@ __all__ = [
     "ViewError",
     "Workflow",
     "Workflowed",
+    "check",
     "diff",
     "edit_all",
     "history",
