@@ -229,7 +229,7 @@ def read_json(request, *, optional=False):
     return data
 
 
-def view_of(params, cls):
+def view_of(params):
     """(view name, as_of) from ``?view=`` and ``?as_of=``."""
     name = params.get("view", "published")
     if name not in VIEWS:
@@ -277,7 +277,7 @@ def view_statement(cls, name, as_of):
 def list_versions(context, request):
     cls = context.cls
     params = query(request, {"view", "as_of", "limit", "offset"})
-    name, as_of = view_of(params, cls)
+    name, as_of = view_of(params)
     limit = int_param(params, "limit", DEFAULT_LIMIT, 0, MAX_LIMIT)
     offset = int_param(params, "offset", 0, 0)
     require_read(request, name, as_of, cls)
@@ -355,21 +355,19 @@ def get_version(context, request):
     cls = context.cls
     code = parse_code(request)
     params = query(request, {"view", "as_of"})
-    name, as_of = view_of(params, cls)
+    name, as_of = view_of(params)
     require_read(request, name, as_of, cls)
     session = dbsession(request)
+    # One version per object, except: the latest of several archives, and
+    # of a scheduled publication the version going live (published)
+    # before the one ending (archived).
+    order = cls.status.desc() if name == "archived" else cls.status
     stmt = view_statement(cls, name, as_of).where(cls.code == code)
-    if name == "archived":
-        stmt = stmt.order_by(cls.status.desc())
-    found = list(session.scalars(stmt.order_by(cls.id)))
-    if name == "scheduled":  # the version going live before the one ending
-        now = cls._now()
-        found.sort(key=lambda v: not (v.published_start_timestamp and v.published_start_timestamp > now))
-    if not found:
-        raise not_found(f"{context.name} {code} has no {name} version" + (
-            f" as of {iso(as_of)}" if as_of is not None else ""
-        ))
-    response = version_response(found[0])
+    version = session.scalars(stmt.order_by(order).limit(1)).first()
+    if version is None:
+        moment = f" as of {iso(as_of)}" if as_of is not None else ""
+        raise not_found(f"{context.name} {code} has no {name} version{moment}")
+    response = version_response(version)
     response.conditional_response = True
     return response
 
@@ -486,7 +484,7 @@ def unknown_transition(context, request):
 # --- versions, history, diff --------------------------------------------------------
 
 
-def all_versions(request, context):
+def all_versions(context, request):
     code = parse_code(request)
     versions = clio.versions(dbsession(request), context.cls, code)
     if not versions:
@@ -496,12 +494,12 @@ def all_versions(request, context):
 
 def list_all_versions(context, request):
     query(request, set())
-    return json_response({"items": [serialize(v) for v in all_versions(request, context)]})
+    return json_response({"items": [serialize(v) for v in all_versions(context, request)]})
 
 
 def history(context, request):
     query(request, set())
-    events = clio.history(all_versions(request, context))
+    events = clio.history(all_versions(context, request))
     return json_response(
         {
             "items": [
@@ -519,7 +517,7 @@ def history(context, request):
 
 def diff(context, request):
     params = query(request, {"from", "to"})
-    versions = all_versions(request, context)
+    versions = all_versions(context, request)
     code = versions[0].code
 
     def pick(key, statuses, what):
