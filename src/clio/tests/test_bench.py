@@ -24,7 +24,9 @@ def bench(*args, tmp_path):
     md = tmp_path / "bench.md"
     env = dict(os.environ)
     src = os.path.dirname(os.path.dirname(clio.__file__))
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [src, env.get("PYTHONPATH")]))
+    # The child needs this process's import path: under buildout's bin/test
+    # the eggs are on sys.path, not in the interpreter's site-packages.
+    env["PYTHONPATH"] = os.pathsep.join(p for p in [src, *sys.path] if p)
     done = subprocess.run(
         [sys.executable, "-m", "clio.bench", *args, "--json", str(out), "--markdown", str(md)],
         capture_output=True,
