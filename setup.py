@@ -43,9 +43,19 @@ bench_requires = [
     'SQLAlchemy-Continuum>=2.0',
 ]
 
+# The demo application and the editorial UI (clio.ui: templates through
+# pyramid_jinja2; clio.demo served by waitress through bin/pserve).
+demo_requires = [
+    'waitress',
+    'pyramid_jinja2',
+]
+
 test_requires = [
     'pytest',
     'WebTest',
+    # src/clio/tests/ui/test_browser.py drives Debian's chromium
+    # (/usr/bin/chromium) through Playwright; no bundled browser is used.
+    'playwright',
     'hypothesis',
     # src/clio/tests/test_docs.py builds the documentation and runs its
     # doctests.
@@ -54,7 +64,7 @@ test_requires = [
     # src/clio/tests/test_reliability_fuzz.py fuzzes the JSON API from its
     # OpenAPI document.
     'schemathesis',
-] + mysql_requires + postgresql_requires + bench_requires
+] + mysql_requires + postgresql_requires + bench_requires + demo_requires
 
 setup(
     name='clio',
@@ -91,16 +101,17 @@ setup(
         'mysql': mysql_requires,
         'postgresql': postgresql_requires,
         'bench': bench_requires,
-        'demo': [
-            'waitress',
-            'pyramid_jinja2',
-        ],
+        'demo': demo_requires,
         'docs': [
             'Sphinx',
             'repoze.sphinx.autointerface',
         ],
     },
     entry_points={
+        # demo.ini's "use = egg:clio": the demo application.
+        'paste.app_factory': [
+            'main = clio.demo:main',
+        ],
         'console_scripts': [
             'clio-migrate = clio.migrate:main',
             'clio-bench = clio.bench.cli:main',
