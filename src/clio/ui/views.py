@@ -324,12 +324,13 @@ def cannot_edit(state: ObjectState) -> str:
 
 
 def stale_message(state: ObjectState, form: bool = True) -> str:
+    """Why a form or button was out of date: what the object is now."""
     version = state.handle
-    who = version.published_userid or version.changed_userid or "somebody"
+    now = st.status_name(version.status).replace("_", " ")
     if version.status in st.PUBLISHED_STATUSES:
-        what = f"{who} published it ({when(version.published_start_timestamp)})"
+        what = f"it is now {now}, by {version.published_userid} at {when(version.published_start_timestamp)}"
     else:
-        what = f"{version.changed_userid or 'somebody'} changed it ({when(version.changed_timestamp)})"
+        what = f"it is now {now}, last changed by {version.changed_userid} at {when(version.changed_timestamp)}"
     if not form:
         return f"this object changed since you loaded the page: {what}. Check its state below and try again."
     return (
@@ -372,12 +373,12 @@ def do_transition(request):
             f"You may not {name}: that needs the permission {permission!r}.", "error"
         )
         return see(request, here)
+    if request.POST.get("token", "") != token_of(state.handle):
+        request.session.flash(f"Not done: {stale_message(state, form=False)}", "error")
+        return see(request, here)
     reason = state.why_not(name)
     if reason is not None:
         request.session.flash(f"Cannot {name} {label_of(state.handle)}: {reason}.", "error")
-        return see(request, here)
-    if request.POST.get("token", "") != token_of(state.handle):
-        request.session.flash(f"Not done: {stale_message(state, form=False)}", "error")
         return see(request, here)
     at = None
     if name == "publish" and request.POST.get("at", "").strip():

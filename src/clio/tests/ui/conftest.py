@@ -7,8 +7,6 @@ API's tests cover on all three databases.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from webtest import TestApp
 
@@ -46,4 +44,5 @@ def publisher(demo_app):
 
 
 def flash_errors(response) -> list[str]:
-    return [m.group(1) for m in re.finditer(r'<p class="flash error" role="alert"[^>]*>(.*?)</p>', response.text, re.S)]
+    """The error messages shown at the top of a page."""
+    return [p.text for p in response.html.select("p.flash.error")]
