@@ -142,6 +142,7 @@ def test_edit_publish_history_diff_and_time_travel(page, server, shots):
     page.click("button[value=publish]")
     assert "Published" in page.inner_text(".flash.info")
     assert new_text in public_text(page, server, 1)
+    shots(page, "public")
 
     # History: who did what; then the diff of the last two versions.
     page.goto(object_url + "/history")
