@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session
 
 from clio import events
@@ -37,10 +36,6 @@ from clio.model import check_code, transition
 from clio.workflow import Run, Workflow, check_schedule, edit, publish
 
 V = TypeVar("V")
-
-#: Codes per ``IN (...)`` list; keeps every database's parameter limit far.
-CHUNK = 500
-
 
 def edit_all(session: Session, versions: Iterable[V]) -> list:
     """``[v.edit() for v in versions]`` in a few statements per batch.
@@ -79,95 +74,18 @@ def _check(session, version) -> None:
         )
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _lock_all(run: Run, versions: list) -> None:
-    """Fill ``run._versions`` for every object of the batch: what
-    ``Run.versions`` would load one object at a time, here one query per
-    class (and per chunk of codes)."""
-    by_base: dict = {}
-    for version in versions:
-        base, code = run._key(version)
-        by_base.setdefault(base, set()).add(code)
-    locking = run.session.get_bind().dialect.name != "sqlite"
-    for base, codes in by_base.items():
-        cls = base.class_
-        found: dict = {code: [] for code in codes}
-        for chunk in _chunks(sorted(codes)):
-            stmt = (
-                sa.select(cls)
-                .where(
-                    cls.code.in_(chunk),
-                    sa.or_(
-                        cls.status < st.ARCHIVED,
-                        cls.published_end_timestamp > run.now,
-                    ),
-                )
-                .order_by(cls.code, cls.id)
-                .execution_options(populate_existing=True)
-            )
-            if locking:
-                stmt = stmt.with_for_update()
-            for row in run.session.scalars(stmt):
-                found[row.code].append(row)
-        for code, rows in found.items():
-            run._versions[(base, code)] = rows
-    for version in versions:
-        rows = run._versions[run._key(version)]
-        if version in rows or run.is_gone(version):
-            continue
-        state = sa.inspect(version)
-        if state.persistent and not st.is_archived_status(version.status):
-            # Same reasoning as Run.versions: the row no longer matches
-            # because a concurrent transaction archived or removed it.
-            raise ConflictError(
-                f"{type(version).__name__} code={version.code} was changed by "
-                f"another transaction; reload it and try again"
-            )
-        rows.append(version)
-
-
-def _archive_numbers(run: Run, versions: list) -> None:
-    """Fill ``run._archive_max`` for the objects whose publication archives
-    a version, with one grouped query per class."""
-    by_base: dict = {}
-    for version in versions:
-        if version.status == st.NEW or st.is_archived_status(version.status):
-            continue  # publishing NEW archives nothing; archived raises
-        base, code = run._key(version)
-        by_base.setdefault(base, set()).add(code)
-    mariadb = run.session.get_bind().dialect.name in ("mysql", "mariadb")
-    for base, codes in by_base.items():
-        cls = base.class_
-        for chunk in _chunks(sorted(codes)):
-            stmt = (
-                sa.select(cls.code, sa.func.max(cls.status))
-                .where(cls.code.in_(chunk))
-                .group_by(cls.code)
-            )
-            if mariadb:
-                # A locking read, as Run.next_archive_status does: InnoDB's
-                # plain reads see the snapshot, not a winner's commit.
-                stmt = stmt.with_for_update()
-            found = dict(run.session.execute(stmt).all())
-            for code in chunk:
-                current = max(found.get(code) or 0, st.ARCHIVED - 1)
-                run._archive_max[(base, code)] = current
-
-
 def _batch(session, versions, step, announce, archives=False) -> list:
     if not versions:
         return []
     for version in versions:
         _check(session, version)
     seen = [version.__dict__.get("status") for version in versions]
-    with session.begin_nested():
+    # One SAVEPOINT makes the batch atomic; the transition marker keeps a
+    # session's default view off the batch's own reads.
+    with session.begin_nested(), transition(session):
         session.flush()
         run = Run(versions[0])
-        _lock_all(run, versions)
+        run.prefetch(versions)
         for version, status in zip(versions, seen):
             if status is not None and version.status != status:
                 raise ConflictError(
@@ -180,12 +98,13 @@ def _batch(session, versions, step, announce, archives=False) -> list:
         for version in versions:
             check_schedule(run, version)
         if archives:
-            _archive_numbers(run, versions)
+            run.prefetch(
+                [v for v in versions if not st.is_archived_status(v.status)], archives=True
+            )
         before = {
             key: [(v, v.status) for v in rows] for key, rows in run._versions.items()
         }
-        with transition(session):
-            results = [step(run, version) for version in versions]
+        results = [step(run, version) for version in versions]
     _announce(run, versions, results, before, announce)
     return results
 

@@ -16,6 +16,7 @@ lock, the clock and the user are shared.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
@@ -74,6 +75,54 @@ def _lost_race(context):
         raise ConflictError(f"concurrent change: {error.orig}") from error
 
 
+#: Codes per ``IN (...)`` list when many objects are locked at once.
+CHUNK = 500
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+class Statements(NamedTuple):
+    lock: sa.Select
+    archive_max: sa.Select
+
+
+def statements(cls, dialect: str) -> Statements:
+    """The run's two queries for ``cls``, built once per class and dialect.
+
+    ``lock`` reads an object's live versions (and those whose published
+    life ends in the future), refreshing what the session holds, with
+    ``FOR UPDATE`` where the database has row locks.  ``archive_max``
+    finds the highest archive number of the object; on MariaDB it is a
+    locking read, because InnoDB's plain reads see the transaction's old
+    snapshot, not what a winner committed while we waited.
+    """
+    cache = cls.__dict__.get("_clio_statements")
+    if cache is None:
+        cache = {}
+        type.__setattr__(cls, "_clio_statements", cache)
+    found = cache.get(dialect)
+    if found is None:
+        code, now = sa.bindparam("code"), sa.bindparam("now")
+        lock = (
+            sa.select(cls)
+            .where(
+                cls.code == code,
+                sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > now),
+            )
+            .execution_options(populate_existing=True)
+        )
+        archive_max = sa.select(sa.func.max(cls.status)).where(cls.code == code)
+        if dialect != "sqlite":
+            lock = lock.with_for_update()
+        if dialect in ("mysql", "mariadb"):
+            archive_max = archive_max.with_for_update()
+        found = cache[dialect] = Statements(lock, archive_max)
+    return found
+
+
 class Run:
     """State shared by one top-level transition and everything it does."""
 
@@ -91,6 +140,7 @@ class Run:
                 f"status {version.status!r}"
             )
         self.session = session
+        self.dialect = session.get_bind().dialect.name
         self.now = type(version)._now()
         self.at = at
         self._userid = None
@@ -127,32 +177,80 @@ class Run:
         found = self._versions.get(key)
         if found is None:
             cls = key[0].class_
-            stmt = (
-                sa.select(cls)
-                .where(
-                    cls.code == version.code,
-                    sa.or_(
-                        cls.status < st.ARCHIVED,
-                        cls.published_end_timestamp > self.now,
-                    ),
-                )
-                .execution_options(populate_existing=True)
-            )
-            if self.session.get_bind().dialect.name != "sqlite":
-                stmt = stmt.with_for_update()
-            found = list(self.session.scalars(stmt))
-            if version not in found and not self.is_gone(version):
-                state = sa.inspect(version)
-                if state.persistent and not st.is_archived_status(version.status):
-                    # The row no longer matches: a concurrent transaction
-                    # archived or removed it while we waited for the lock.
-                    raise ConflictError(
-                        f"{cls.__name__} code={version.code} was changed by "
-                        f"another transaction; reload it and try again"
-                    )
-                found.append(version)
+            stmt = statements(cls, self.dialect).lock
+            found = list(self.session.scalars(stmt, {"code": version.code, "now": self.now}))
             self._versions[key] = found
-        return [v for v in found if not self.is_gone(v)]
+            self._include(version)
+        return [v for v in self._versions[key] if not self.is_gone(v)]
+
+    def _include(self, version) -> None:
+        """Make sure ``version`` is among its object's locked versions."""
+        found = self._versions[self._key(version)]
+        if version in found or self.is_gone(version):
+            return
+        state = sa.inspect(version)
+        if state.persistent and not st.is_archived_status(version.status):
+            # The row no longer matches: a concurrent transaction archived
+            # or removed it while we waited for the lock.
+            raise ConflictError(
+                f"{type(version).__name__} code={version.code} was changed by "
+                f"another transaction; reload it and try again"
+            )
+        found.append(version)
+
+    def prefetch(self, versions, archives: bool = False) -> None:
+        """Lock the objects of many versions at once (one query per class
+        and chunk of codes), and with ``archives`` read their archive
+        numbers in one grouped query, so that walking a tree or a batch
+        costs a few statements instead of a few per object."""
+        by_base: dict = {}
+        for version in versions:
+            base, code = self._key(version)
+            if (base, code) not in self._versions:
+                by_base.setdefault(base, set()).add(code)
+        for base, codes in by_base.items():
+            cls = base.class_
+            for chunk in _chunks(sorted(codes)):
+                found: dict = {code: [] for code in chunk}
+                stmt = (
+                    sa.select(cls)
+                    .where(
+                        cls.code.in_(chunk),
+                        sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > self.now),
+                    )
+                    .order_by(cls.code, cls.id)
+                    .execution_options(populate_existing=True)
+                )
+                if self.dialect != "sqlite":
+                    stmt = stmt.with_for_update()
+                for row in self.session.scalars(stmt):
+                    found[row.code].append(row)
+                for code, rows in found.items():
+                    self._versions[(base, code)] = rows
+        for version in versions:
+            self._include(version)
+        if archives:
+            self._prefetch_archive_numbers(versions)
+
+    def _prefetch_archive_numbers(self, versions) -> None:
+        by_base: dict = {}
+        for version in versions:
+            key = self._key(version)
+            if key not in self._archive_max and version.status != st.NEW:
+                by_base.setdefault(key[0], set()).add(key[1])
+        for base, codes in by_base.items():
+            cls = base.class_
+            for chunk in _chunks(sorted(codes)):
+                stmt = (
+                    sa.select(cls.code, sa.func.max(cls.status))
+                    .where(cls.code.in_(chunk))
+                    .group_by(cls.code)
+                )
+                if self.dialect in ("mysql", "mariadb"):
+                    stmt = stmt.with_for_update()  # see statements()
+                found = dict(self.session.execute(stmt).all())
+                for code in chunk:
+                    self._archive_max[(base, code)] = max(found.get(code) or 0, st.ARCHIVED - 1)
 
     def added(self, version) -> None:
         self._versions.setdefault(self._key(version), []).append(version)
@@ -177,13 +275,8 @@ class Run:
         key = self._key(version)
         current = self._archive_max.get(key)
         if current is None:
-            cls = key[0].class_
-            stmt = sa.select(sa.func.max(cls.status)).where(cls.code == version.code)
-            if self.session.get_bind().dialect.name in ("mysql", "mariadb"):
-                # A locking read: InnoDB's plain reads see the transaction's
-                # old snapshot, not what a winner committed while we waited.
-                stmt = stmt.with_for_update()
-            current = self.session.scalar(stmt)
+            stmt = statements(key[0].class_, self.dialect).archive_max
+            current = self.session.scalar(stmt, {"code": version.code})
             current = max(current or 0, st.ARCHIVED - 1)
         current += 1
         self._archive_max[key] = current
@@ -406,7 +499,13 @@ def publish(run, version, as_part=False):
 
 
 def publish_children(run, version) -> None:
-    for _prop, child in list(children(version)):
+    pending = [
+        child
+        for _prop, child in children(version)
+        if not run.is_gone(child) and child.status in st.NEW_VERSION_STATUSES
+    ]
+    run.prefetch(pending, archives=True)
+    for child in pending:
         if not run.is_gone(child) and child.status in st.NEW_VERSION_STATUSES:
             publish(run, child, as_part=True)
 
@@ -426,7 +525,9 @@ def adopt_children(run, previous, version) -> None:
 def retire_children(run, parents) -> None:
     """Publishing a deletion archives the whole tree below it."""
     for parent in parents:
-        for _prop, child in list(children(parent)):
+        kids = list(children(parent))
+        run.prefetch([child for _prop, child in kids if not run.is_gone(child)], archives=True)
+        for _prop, child in kids:
             if run.is_gone(child):
                 continue
             status = child.status
@@ -601,10 +702,14 @@ def delete(run, version):
 
 
 def revert_children(run, version, only=None) -> None:
-    for _prop, child in list(children(version)):
-        if run.is_gone(child):
-            continue
-        if only is None or child.status in only:
+    kids = [
+        child
+        for _prop, child in children(version)
+        if not run.is_gone(child) and (only is None or child.status in only)
+    ]
+    run.prefetch(kids)
+    for child in kids:
+        if not run.is_gone(child):
             revert(run, child)
 
 
