@@ -24,7 +24,7 @@ from clio import status as st
 from clio.exceptions import ImmutableVersionError, InvalidCodeError
 from clio.interfaces import IClioModel, IVersioned, IWorkflowed
 from clio.relations import relations_of
-from clio.schema import workflow_constraints
+from clio.schema import BOOKKEEPING_COLUMNS, workflow_constraints
 from clio.timestamps import UTCDateTime, utcnow
 from clio.userid import current_userid, session_userid
 
@@ -270,6 +270,17 @@ def _before_flush(session, flush_context, instances):
     refuse new versions without a proper code."""
     from clio.events import ObjectCreated, notify
 
+    if not session.info.get(TRANSITION_KEY, 0):
+        edited = [
+            obj
+            for obj in session.dirty
+            if isinstance(obj, VersionMethods)
+            and _user_columns_changed(obj)
+            and sa.inspect(obj).persistent
+        ]
+        if edited:
+            _check_not_stale(session, edited)
+
     userid = session_userid(session)
     for obj in list(session.new):
         if not isinstance(obj, VersionMethods):
@@ -285,6 +296,57 @@ def _before_flush(session, flush_context, instances):
                 if obj.changed_userid == provisional:
                     obj.changed_userid = userid
         notify(session, ObjectCreated(obj, None, obj.created_userid))
+
+
+def _user_columns_changed(obj) -> bool:
+    state = sa.inspect(obj)
+    for prop in state.mapper.column_attrs:
+        if prop.key not in BOOKKEEPING_COLUMNS and state.attrs[prop.key].history.has_changes():
+            return True
+    return False
+
+
+def _check_not_stale(session, versions) -> None:
+    """Refuse to flush the application's changes to versions that another
+    transaction has moved on since this session loaded them (a draft
+    published or discarded meanwhile): one locking read of their statuses.
+
+    Transitions need no such check (they lock and reload what they touch),
+    so only changes made outside them are looked at.
+    """
+    by_table: dict = {}
+    for obj in versions:
+        state = sa.inspect(obj)
+        loaded = state.committed_state.get("status", state.dict.get("status"))
+        by_table.setdefault(sa.inspect(type(obj)).local_table, {})[obj.id] = (obj, loaded)
+    connection = session.connection()
+    for table, rows in by_table.items():
+        stmt = sa.select(table.c.id, table.c.status).where(table.c.id.in_(list(rows)))
+        if connection.dialect.name != "sqlite":
+            stmt = stmt.with_for_update()
+        current = dict(connection.execute(stmt).all())
+        for row_id, (obj, loaded) in rows.items():
+            now = current.get(row_id)
+            if loaded is None:
+                # Changed while expired: the set-time guard could not see
+                # the status, so the immutability rule is applied here.
+                if type(obj).__clio_immutable__ and (
+                    now in st.PUBLISHED_STATUSES or st.is_archived_status(now)
+                ):
+                    raise ImmutableVersionError(
+                        f"{type(obj).__name__} code={obj.code} is "
+                        f"{st.status_name(now)}; change it through edit() or "
+                        f"update(), not in place"
+                    )
+                continue
+            if now != loaded:
+                from clio.exceptions import ConflictError
+
+                raise ConflictError(
+                    f"{type(obj).__name__} code={obj.code} was changed by another "
+                    f"transaction since this session loaded it "
+                    f"(now {current.get(row_id)!r}); reload and retry"
+                )
 
 
 class transition:

@@ -104,3 +104,33 @@ def test_writers_that_wait_see_the_winner_or_conflict(engine, shared_object):
     assert len(outcome) == 4
     with Session(engine) as session:
         check_invariants(session, CODE)
+
+
+@pytest.fixture
+def stale_rows(engine):
+    yield engine
+    with engine.begin() as conn:
+        conn.execute(sa.delete(Plain.__table__).where(Plain.__table__.c.code == CODE + 1))
+
+
+def test_stale_draft_cannot_overwrite_what_another_transaction_published(stale_rows):
+    """A session still holding a draft that another transaction has since
+    published gets ConflictError instead of rewriting the published row."""
+    engine = stale_rows
+    with Session(engine) as setup:
+        setup.add(Plain(CODE + 1, "draft"))
+        setup.commit()
+    stale = Session(engine, expire_on_commit=False)
+    draft = stale.scalars(sa.select(Plain).where(Plain.code == CODE + 1)).one()
+    stale.commit()
+    with Session(engine) as publisher:
+        publisher.scalars(sa.select(Plain).where(Plain.code == CODE + 1)).one().publish()
+        publisher.commit()
+    draft.name = "overwritten"
+    with pytest.raises(clio.ConflictError):
+        stale.flush()
+    stale.rollback()
+    stale.close()
+    with Session(engine) as reader:
+        live = reader.scalars(sa.select(Plain).where(Plain.code == CODE + 1)).one()
+        assert (live.status, live.name) == (clio.PUBLISHED, "draft")

@@ -541,3 +541,15 @@ def test_edit_and_publish_cost_at_most_four_statements(session, count_statements
         session.flush()
     assert len(counted) <= 4, counted.statements
     assert (p.status, e.status) == (1000, clio.PUBLISHED)
+
+
+def test_change_to_an_expired_published_version_is_refused_at_flush(session):
+    """After a commit the version is expired, so the set-time guard cannot
+    see its status; the flush checks it against the database instead."""
+    a = published_a(session, children=0)
+    session.commit()
+    a.message = "sneaked in"
+    with pytest.raises(clio.ImmutableVersionError):
+        session.flush()
+    session.rollback()
+    assert a.message == "A"
