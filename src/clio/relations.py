@@ -153,6 +153,22 @@ def forget(parent, prop, child) -> None:
             attributes.set_committed_value(parent, prop.key, keep)
 
 
+def unlink(parent, prop, child) -> None:
+    """Take ``child``, which is about to be removed, out of ``parent``'s
+    collection.  A child never flushed is taken out of the collection's
+    pending changes (else the next flush would try to insert it); a
+    flushed one only out of the loaded list (see :func:`forget`)."""
+    state = sa.inspect(child)
+    if not (state.pending or state.transient):
+        forget(parent, prop, child)
+        return
+    history = attributes.get_history(
+        parent, prop.key, passive=attributes.PASSIVE_NO_INITIALIZE
+    )
+    if any(item is child for item in history.added or ()):
+        original(parent, prop).remove(child)
+
+
 # --- Clio 0.7 companions ---------------------------------------------------
 
 _FILTERS = {

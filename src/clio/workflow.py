@@ -39,7 +39,7 @@ from clio import events
 from clio.events import notify
 from clio.interfaces import IWorkflowed
 from clio.model import check_code, transition
-from clio.relations import attach, forget, move, related, relations_of
+from clio.relations import attach, move, related, relations_of, unlink
 from clio.timestamps import as_utc
 from clio.userid import current_userid
 
@@ -342,6 +342,34 @@ def check_schedule(run, version, cancelling=False) -> None:
     )
 
 
+def check_tree_schedules(run, version) -> None:
+    """Refuse, before any change, a transition whose walk down the tree
+    would meet a child with a pending schedule of its own (its interval
+    would end before it starts).  Children are locked level by level,
+    which the transition then reuses."""
+    level = list(run.versions(version))
+    seen = {id(v) for v in level}
+    while level:
+        kids = [
+            child
+            for parent in level
+            for _prop, child in children(parent)
+            if id(child) not in seen and not run.is_gone(child)
+        ]
+        if not kids:
+            return
+        run.prefetch(kids)
+        for child in kids:
+            seen.add(id(child))
+            if pending_schedule(run, child):
+                raise ScheduleError(
+                    f"{type(child).__name__} code={child.code}, below "
+                    f"{type(version).__name__} code={version.code}, has a pending "
+                    f"schedule; revert() or discard() it first"
+                )
+        level = kids
+
+
 # --- building blocks --------------------------------------------------------
 
 
@@ -417,7 +445,7 @@ def remove(run, version) -> None:
     """Delete a version that was never published, and its children."""
     for prop, child in list(children(version)):
         if not run.is_gone(child):
-            forget(version, prop, child)
+            unlink(version, prop, child)
             remove(run, child)
     run.removed.add(id(version))
     state = sa.inspect(version)
@@ -426,10 +454,8 @@ def remove(run, version) -> None:
         if parent is None:
             continue
         for reverse in relations_of(type(parent)).one_to_many:
-            if reverse.mapper.class_ is type(version) or isinstance(
-                version, reverse.mapper.class_
-            ):
-                forget(parent, reverse, version)
+            if isinstance(version, reverse.mapper.class_):
+                unlink(parent, reverse, version)
     if state.pending:
         run.session.expunge(version)
     elif state.persistent:
@@ -922,6 +948,8 @@ class Workflow:
         # session or a statement asks for (clio.views skips transitions).
         with transition(run.session):
             start(run, self.context, cancelling)
+            if not run.cancelling:
+                check_tree_schedules(run, self.context)
             before = {id(v): (v, v.status) for v in run.versions(self.context)}
             result = step(run, self.context)
         changed = (

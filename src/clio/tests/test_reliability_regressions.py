@@ -1,9 +1,7 @@
 """Minimal failing tests for engine bugs found by the reliability tests.
 
-Each is marked ``xfail(strict=True)``: when the engine is fixed, the test
-passes, the strict marker turns that into a failure, and the marker must be
-removed.  The property-based machine (test_stateful.py) steers around each
-bug listed here (see ``KNOWN_BUGS`` there) until then.
+Each was first marked ``xfail(strict=True)`` and is now fixed in the
+engine; the tests stay as regression tests.
 """
 
 from __future__ import annotations
@@ -22,11 +20,6 @@ def violations(session):
     return [str(v) for v in clio.check(session, [A, B])]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: expire() on a parent archives a child whose scheduled "
-    "publication lies after the expiry moment (interval ends before it starts)",
-)
 @pytest.mark.parametrize("expire_later", [False, True])
 def test_expiring_a_parent_respects_a_childs_pending_schedule(session, clock, expire_later):
     a = A(1, "a")
@@ -42,13 +35,6 @@ def test_expiring_a_parent_respects_a_childs_pending_schedule(session, clock, ex
     assert violations(session) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="engine bug: publishing a deletion whose published parent holds a "
-    "PUBLISHED child raises ConflictError half-way (Run.versions reloads the "
-    "child with populate_existing and loses the run's unflushed changes) and "
-    "leaves the session half-changed",
-)
 def test_publishing_a_deletion_retires_a_child_published_after_the_delete(session):
     a = A(1, "a")
     a.bs.append(B(2, "b"))

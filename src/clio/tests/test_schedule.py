@@ -23,6 +23,7 @@ def make_page(session, code=1, paragraphs=2, title="old"):
 def seen(session, moment=None, code=1):
     """(title, paragraph texts) of the page as readers see it."""
     option = clio.view(as_of=moment) if moment is not None else clio.view("published")
+    session.flush()  # transitions do not flush; expire_all would drop their work
     session.expire_all()
     page = session.scalars(sa.select(Page).where(Page.code == code).options(option)).one_or_none()
     if page is None:

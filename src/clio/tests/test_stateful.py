@@ -54,7 +54,7 @@ OPERATIONS = (
     "expire_at",
 )
 
-EXAMPLES, STEPS = 60, 60
+EXAMPLES, STEPS = 66, 60
 #: Steps per database that must have run (hypothesis ends some examples
 #: early; this is well below EXAMPLES * STEPS).
 MIN_STEPS = 3400
@@ -148,31 +148,6 @@ def machine_for(engine, clock, figures):
             cls, code = objects[which % len(objects)]
             return self.pick(cls, code, index)
 
-        def known_bug(self, version, operation) -> bool:
-            """Steer clear of the engine bugs of
-            test_reliability_regressions.py until they are fixed."""
-            if not isinstance(version, A):
-                return False
-            versions = self.versions(A, version.code)
-            children = [c for v in versions for c in v.bs_original]
-            now = clock.peek()
-            if operation.startswith("expire") and any(
-                (c.published_start_timestamp or now) > now
-                or (c.published_end_timestamp or now) > now
-                for c in children
-            ):
-                # test_expiring_a_parent_respects_a_childs_pending_schedule
-                return True
-            if operation.startswith("publish") and any(
-                v.status in st.DELETED_STATUSES for v in versions
-            ) and any(
-                c.status == st.PUBLISHED and c.a.status == st.PUBLISHED_UNDER_DELETE
-                for c in children
-            ):
-                # test_publishing_a_deletion_retires_a_child_published_after_the_delete
-                return True
-            return False
-
         def count(self, name):
             figures[name] = figures.get(name, 0) + 1
 
@@ -204,7 +179,7 @@ def machine_for(engine, clock, figures):
         )
         def transition(self, which, index, operation, ahead):
             version = self.target(which, index)
-            if version is None or self.known_bug(version, operation):
+            if version is None:
                 return
             self.session.flush()
             before = snapshot(self.connection)
