@@ -84,6 +84,12 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start : start + size]
 
 
+def live_or_ending(cls, now):
+    """The versions a transition works on: those not archived, and archives
+    whose published life ends after ``now`` (a pending schedule)."""
+    return sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > now)
+
+
 class Statements(NamedTuple):
     lock: sa.Select
     archive_max: sa.Select
@@ -108,10 +114,7 @@ def statements(cls, dialect: str) -> Statements:
         code, now = sa.bindparam("code"), sa.bindparam("now")
         lock = (
             sa.select(cls)
-            .where(
-                cls.code == code,
-                sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > now),
-            )
+            .where(cls.code == code, live_or_ending(cls, now))
             .execution_options(populate_existing=True)
         )
         archive_max = sa.select(sa.func.max(cls.status)).where(cls.code == code)
@@ -151,7 +154,6 @@ class Run:
         self.copies: list = []
         self.published: list = []
         self.archived: list = []
-        self.discarded: list = []
         self.cancelling = False
 
     @property
@@ -214,10 +216,7 @@ class Run:
                 found: dict = {code: [] for code in chunk}
                 stmt = (
                     sa.select(cls)
-                    .where(
-                        cls.code.in_(chunk),
-                        sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > self.now),
-                    )
+                    .where(cls.code.in_(chunk), live_or_ending(cls, self.now))
                     .order_by(cls.code, cls.id)
                     .execution_options(populate_existing=True)
                 )
