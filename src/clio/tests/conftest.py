@@ -22,12 +22,8 @@ from zope.component import getGlobalSiteManager
 
 from clio.interfaces import ICurrentUserId
 from clio.model import VersionMethods
+from clio.scratch import DATABASES, ScratchDatabase, server_url
 
-DATABASES = ("sqlite", "mariadb", "postgresql")
-DEFAULT_URLS = {
-    "mariadb": "mysql+pymysql://root@127.0.0.1:3306/test",
-    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:5432/test",
-}
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
@@ -40,11 +36,6 @@ def pytest_addoption(parser):
     )
 
 
-def server_url(name: str) -> sa.URL:
-    env = f"CLIO_TEST_{name.upper()}_URL"
-    return sa.make_url(os.environ.get(env, DEFAULT_URLS[name]))
-
-
 def _unreachable(name, url, error):
     message = f"{name} at {url.render_as_string(hide_password=True)} is unreachable: {error}"
     if os.environ.get("CI"):
@@ -52,72 +43,20 @@ def _unreachable(name, url, error):
     pytest.skip(message)
 
 
-def sqlite_engine(path) -> sa.Engine:
-    """SQLite with real transactions and SAVEPOINTs (pysqlite's own
-    transaction handling is switched off, as SQLAlchemy documents)."""
-    engine = sa.create_engine(f"sqlite:///{path}")
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_connection, record):
-        dbapi_connection.isolation_level = None
-        dbapi_connection.execute("PRAGMA foreign_keys=ON")
-
-    @event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
-
-    return engine
-
-
-class TestDatabase:
-    """A private database for this run on one server, created and dropped."""
-
-    def __init__(self, name, tmp_path_factory):
-        self.name = name
-        self.tag = f"clio_t{os.getpid()}"
-        self.admin = None
-        if name == "sqlite":
-            self.url = None
-            self.engine = sqlite_engine(tmp_path_factory.mktemp("db") / "clio.sqlite")
-            return
-        url = server_url(name)
-        self.admin = sa.create_engine(url, isolation_level="AUTOCOMMIT")
-        try:
-            with self.admin.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
-        except sa.exc.OperationalError as error:
-            self.admin.dispose()
-            _unreachable(name, url, error.orig)
-        with self.admin.connect() as conn:
-            if name == "mariadb":
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {self.tag}"))
-                conn.execute(sa.text(f"CREATE DATABASE {self.tag} CHARACTER SET utf8mb4"))
-                self.url = url.set(database=self.tag)
-                self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10)
-            else:
-                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.tag} CASCADE"))
-                conn.execute(sa.text(f"CREATE SCHEMA {self.tag}"))
-                self.url = url.update_query_dict({"options": f"-csearch_path={self.tag}"})
-                self.engine = sa.create_engine(self.url, pool_size=10, max_overflow=10)
-
-    def drop(self):
-        self.engine.dispose()
-        if self.admin is None:
-            return
-        with self.admin.connect() as conn:
-            if self.name == "mariadb":
-                conn.execute(sa.text(f"DROP DATABASE IF EXISTS {self.tag}"))
-            else:
-                conn.execute(sa.text(f"DROP SCHEMA IF EXISTS {self.tag} CASCADE"))
-        self.admin.dispose()
+def open_database(name: str) -> ScratchDatabase:
+    """This run's private database on one server (see clio.scratch)."""
+    try:
+        return ScratchDatabase(name, "clio_t", pool_size=10, max_overflow=10)
+    except sa.exc.OperationalError as error:
+        _unreachable(name, server_url(name), error.orig)
 
 
 @pytest.fixture(scope="session", params=DATABASES)
-def database(request, tmp_path_factory):
+def database(request):
     selected = request.config.getoption("--clio-db")
     if selected and request.param not in selected:
         pytest.skip(f"{request.param} not selected with --clio-db")
-    db = TestDatabase(request.param, tmp_path_factory)
+    db = open_database(request.param)
     yield db
     db.drop()
 
