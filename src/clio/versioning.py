@@ -7,7 +7,7 @@ here only read; none of them changes a version.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import object_session
@@ -16,8 +16,7 @@ from zope.interface import implementer
 from clio import status as st
 from clio.exceptions import CompareError, DetachedVersionError
 from clio.interfaces import IVersioned
-from clio.relations import managed_relation, original, related, relations_of
-from clio.schema import BOOKKEEPING_COLUMNS
+from clio.relations import managed_relation, related
 
 HISTORY_CREATE = "create"
 HISTORY_PUBLISH = "publish"

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from clio.bench.contenders import CONTENDERS, kid_codes, now
+from clio.bench.contenders import CONTENDERS, now
 from clio.bench.databases import BenchDatabase
 
 #: (cell, unit the time is divided by, human description)

@@ -17,7 +17,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 
 import clio
 import clio.check  # noqa: F401  (clio.check is the function; the module is in sys.modules)

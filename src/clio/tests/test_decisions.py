@@ -272,7 +272,7 @@ def test_immutability_opt_out(session, monkeypatch):
 
 
 def test_published_after_reload_is_still_immutable(session):
-    a = published_a(session, children=0)
+    published_a(session, children=0)
     session.commit()
     session.expunge_all()
     again = session.scalars(sa.select(A).where(A.code == 1)).one()

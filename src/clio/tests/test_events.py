@@ -3,9 +3,8 @@
 import pytest
 from zope.component import getGlobalSiteManager
 
-import clio
 from clio import events
-from clio.tests.models import A, B
+from clio.tests.models import A
 
 
 @pytest.fixture

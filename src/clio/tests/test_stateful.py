@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 
-import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as hs

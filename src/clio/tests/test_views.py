@@ -99,7 +99,7 @@ def test_status_views_of_an_object_under_edit(session):
     page = make_page(session, paragraphs=0)
     page.publish()
     draft = page.edit()
-    other = make_page(session, code=2, paragraphs=0)
+    make_page(session, code=2, paragraphs=0)  # a NEW page
     gone = make_page(session, code=3, paragraphs=0)
     gone.publish()
     gone.delete()
