@@ -18,28 +18,9 @@ import sqlalchemy as sa
 
 import clio
 from clio.tests.models import A, B, a_code, b_code
-
-
-@pytest.fixture(autouse=True)
-def _fresh_sequences():
-    """Every test runs in a rolled-back transaction, so the seed row a
-    Sequence wrote in an earlier test is gone; make the sequences check
-    their table again (what ``reinitialize()`` is for)."""
-    a_code.reinitialize()
-    b_code.reinitialize()
-
+from clio.tests.scenario_helpers import by_id, column_values, db_statuses
 
 # --- helpers ------------------------------------------------------------------
-
-
-def column_values(obj) -> dict:
-    return {prop.key: getattr(obj, prop.key) for prop in sa.inspect(type(obj)).column_attrs}
-
-
-def db_statuses(session, cls, code) -> list[int]:
-    """The statuses of every stored version of one object, from the database."""
-    session.flush()
-    return sorted(session.scalars(sa.select(cls.status).where(cls.code == code)))
 
 
 def db_b_statuses(session, codes) -> list[int]:
@@ -51,10 +32,6 @@ def row_exists(session, cls, row_id) -> bool:
     session.flush()
     count = session.scalar(sa.select(sa.func.count()).select_from(cls).where(cls.id == row_id))
     return count == 1
-
-
-def by_id(rows) -> list:
-    return sorted(rows, key=lambda row: row.id)
 
 
 def by_message(rows) -> list:

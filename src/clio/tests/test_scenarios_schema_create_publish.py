@@ -16,6 +16,7 @@ from sqlalchemy.orm.attributes import InstrumentedAttribute
 
 import clio
 from clio.tests.models import A, B, a_code, b_code
+from clio.tests.scenario_helpers import by_id, column_values, db_statuses
 
 CLIO_COLUMNS = [
     "id",
@@ -31,30 +32,7 @@ CLIO_COLUMNS = [
 ]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_sequences():
-    """Every test runs in a rolled-back transaction, so the seed row a
-    Sequence wrote in an earlier test is gone; make the sequences check
-    their table again (what ``reinitialize()`` is for)."""
-    a_code.reinitialize()
-    b_code.reinitialize()
-
-
 # --- helpers ------------------------------------------------------------------
-
-
-def column_values(obj) -> dict:
-    return {prop.key: getattr(obj, prop.key) for prop in sa.inspect(type(obj)).column_attrs}
-
-
-def db_statuses(session, cls, code) -> list[int]:
-    """The statuses of every stored version of one object, from the database."""
-    session.flush()
-    return sorted(session.scalars(sa.select(cls.status).where(cls.code == code)))
-
-
-def by_id(rows) -> list:
-    return sorted(rows, key=lambda row: row.id)
 
 
 def new_a_with_children(session, *messages):
