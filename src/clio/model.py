@@ -246,7 +246,8 @@ def _configure_versioned():
     relation lists and install the immutability guard on every column and
     many-to-one relation of each versioned class."""
     for cls in _versioned_classes():
-        cls.__dict__.get("_clio_relations") and type.__delattr__(cls, "_clio_relations")
+        if "_clio_relations" in cls.__dict__:
+            type.__delattr__(cls, "_clio_relations")
         guarded = cls.__dict__.get("_clio_guarded")
         if guarded is None:
             guarded = set()

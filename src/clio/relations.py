@@ -120,9 +120,11 @@ def related(obj, prop) -> list:
 
 
 def attach(obj, prop, other) -> None:
-    original(obj, prop).add(other) if prop.lazy == "write_only" else original(
-        obj, prop
-    ).append(other)
+    collection = original(obj, prop)
+    if prop.lazy == "write_only":
+        collection.add(other)
+    else:
+        collection.append(other)
 
 
 def detach(obj, prop, other) -> None:
