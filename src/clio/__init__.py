@@ -63,6 +63,7 @@ from clio.versioning import (
     versions,
 )
 from clio.views import view
+from clio.reads import version_at
 from clio.workflow import Workflow
 from clio.bulk import edit_all, publish_all
 from clio.check import check  # the function shadows the module's name
@@ -141,6 +142,7 @@ __all__ = [
     "publish_all",
     "register_default_adapters",
     "status_name",
+    "version_at",
     "versions",
     "view",
     "workflow_columns",
