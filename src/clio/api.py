@@ -358,12 +358,17 @@ def get_version(context, request):
     name, as_of = view_of(params)
     require_read(request, name, as_of, cls)
     session = dbsession(request)
-    # One version per object, except: the latest of several archives, and
-    # of a scheduled publication the version going live (published)
-    # before the one ending (archived).
-    order = cls.status.desc() if name == "archived" else cls.status
-    stmt = view_statement(cls, name, as_of).where(cls.code == code)
-    version = session.scalars(stmt.order_by(order).limit(1)).first()
+    if name == "published":
+        # Now or as of a moment: the indexed read of one object, as fast
+        # however long the object's history is (clio.reads).
+        version = clio.version_at(session, cls, code, as_of)
+    else:
+        # One version per object, except: the latest of several archives,
+        # and of a scheduled publication the version going live (published)
+        # before the one ending (archived).
+        order = cls.status.desc() if name == "archived" else cls.status
+        stmt = view_statement(cls, name, as_of).where(cls.code == code)
+        version = session.scalars(stmt.order_by(order).limit(1)).first()
     if version is None:
         moment = f" as of {iso(as_of)}" if as_of is not None else ""
         raise not_found(f"{context.name} {code} has no {name} version{moment}")
