@@ -49,38 +49,42 @@ __all__ = ["version_at"]
 def _statement(cls: type, code: int, moment: datetime) -> sa.Select:
     """The SELECT of :func:`version_at` (``moment`` already checked).
 
-    The subquery reads the base mapper's table under an alias of its own:
-    for a subclass (single- or joined-table inheritance) the history lives
-    in the base table, and without the alias SQLAlchemy would correlate the
-    subquery with the outer query.
+    The conditions are on the base mapper's table: for a subclass (single-
+    or joined-table inheritance) the history lives there.  The subquery
+    reads that table under an alias of its own, a light copy holding only
+    the two columns it needs (aliasing the full table costs a column proxy
+    per column on every call), so that it is visibly uncorrelated.
     """
-    base = sa.inspect(cls).base_mapper
-    code_column = base.columns["code"]
-    start_column = base.columns["published_start_timestamp"]
-    earlier = start_column.table.alias("clio_earlier")
-    earlier_start = earlier.corresponding_column(start_column)
+    columns = sa.inspect(cls).base_mapper.columns
+    code_column = columns["code"]
+    start = columns["published_start_timestamp"]
+    end = columns["published_end_timestamp"]
+    table = start.table
+    earlier = sa.table(
+        table.name,
+        sa.column(code_column.name, code_column.type),
+        sa.column(start.name, start.type),
+        schema=table.schema,
+    ).alias("clio_earlier")
+    earlier_start = earlier.c[start.name]
+    # One parameter each, used twice.
+    code_param = sa.bindparam("clio_code", code, type_=code_column.type)
+    moment_param = sa.bindparam("clio_moment", moment, type_=start.type)
     latest = (
         sa.select(sa.func.max(earlier_start))
-        .where(
-            earlier.corresponding_column(code_column) == code,
-            earlier_start <= moment,
-        )
-        .correlate(None)
+        .where(earlier.c[code_column.name] == code_param, earlier_start <= moment_param)
         .scalar_subquery()
     )
     return (
         sa.select(cls)
         .where(
-            cls.code == code,
-            cls.published_start_timestamp == latest,
-            sa.or_(
-                cls.published_end_timestamp.is_(None),
-                cls.published_end_timestamp > moment,
-            ),
+            code_column == code_param,
+            start == latest,
+            sa.or_(end.is_(None), end > moment_param),
         )
         # One row in a consistent table; should it ever hold two live
         # versions, the lowest status wins, as in the JSON API's reads.
-        .order_by(cls.status)
+        .order_by(columns["status"])
         .limit(1)
         # The conditions say exactly which version: a session-wide default
         # view must not add its own.
