@@ -259,11 +259,27 @@ class ClioContender(Contender):
                     mark("publish")
             s.commit()
 
+    @staticmethod
+    def _found(version, code):
+        if version is None:
+            raise LookupError(f"no live version of {code}")
+        return version
+
     def read_published(self, session, code):
+        """The published version through ``clio.version_at``: one index
+        probe, however long the object's history."""
+        return self._found(clio.version_at(session, m.ClioDoc, code), code)
+
+    def read_as_of(self, session, code, moment):
+        return self._found(clio.version_at(session, m.ClioDoc, code, moment), code)
+
+    def read_published_view(self, session, code):
+        """The same read through ``clio.view('published')``: the loader
+        criterion every query (listings, joins, relation loads) gets."""
         stmt = sa.select(m.ClioDoc).where(m.ClioDoc.code == code)
         return session.scalars(stmt.options(clio.view("published"))).one()
 
-    def read_as_of(self, session, code, moment):
+    def read_as_of_view(self, session, code, moment):
         stmt = sa.select(m.ClioDoc).where(m.ClioDoc.code == code)
         return session.scalars(stmt.options(clio.view(as_of=moment))).one()
 

@@ -29,6 +29,8 @@ CELLS = (
     ("tree_rounds", "tree round", "edit → change → publish, parent + 10 children"),
     ("read_published", "read", "published read of one object by code"),
     ("read_as_of", "read", "as-of read of one object at a random past time"),
+    ("read_published_view", "read", "published read of one object through clio.view()"),
+    ("read_as_of_view", "read", "as-of read of one object through clio.view(as_of=)"),
     ("listing", "listing", "whole-table published listing"),
 )
 WRITES = ("create_publish", "rounds", "tree_create_publish", "tree_rounds")
@@ -132,6 +134,23 @@ def run_repetition(contender, rep, settings, rng, timings) -> None:
                 contender.read_as_of(reader, code, moment)
             cell["read_as_of"][contender.name].append((time.perf_counter() - start) / len(sample))
         cell["listing"][contender.name].append(_timed(contender.listing, reader))
+    if hasattr(contender, "read_published_view"):
+        # clio's reads through the views, in a session of their own so that
+        # they find no object loaded by the reads above.
+        with contender.reader() as reader:
+            contender.read_published_view(reader, sample[0])
+            start = time.perf_counter()
+            for code in sample:
+                contender.read_published_view(reader, code)
+            cell["read_published_view"][contender.name].append(
+                (time.perf_counter() - start) / len(sample)
+            )
+            start = time.perf_counter()
+            for code, moment in zip(sample, moments):
+                contender.read_as_of_view(reader, code, moment)
+            cell["read_as_of_view"][contender.name].append(
+                (time.perf_counter() - start) / len(sample)
+            )
 
 
 def run_database(name: str, settings: Settings) -> dict:

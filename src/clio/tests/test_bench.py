@@ -52,6 +52,9 @@ def test_quick_run_on_each_database(database, tmp_path):
             "clio_bulk",
         }
     assert "plain" not in cells["read_as_of"]["median_s"]  # no history to read
+    # clio's single-object reads also go through the views, side by side
+    assert set(cells["read_published_view"]["median_s"]) == {"clio"}
+    assert set(cells["read_as_of_view"]["median_s"]) == {"clio"}
     assert {"clio/baseline", "clio/continuum"} <= set(cells["rounds"]["ratios"])
     assert f"## {database.name}" in text and "| edit → change → publish" in text
 
@@ -82,7 +85,13 @@ def test_scaling_quick_run(database, tmp_path):
     sizes = [row["versions"] for row in result["rows"]]
     assert sizes == [100, 1000]
     for row in result["rows"]:
-        assert set(row["median_s"]) >= {"clio published", "clio as-of", "baseline as-of"}
+        assert set(row["median_s"]) >= {
+            "clio published",
+            "clio as-of",
+            "clio published (view)",
+            "clio as-of (view)",
+            "baseline as-of",
+        }
     assert "| 1000 |" in text.replace(",", "")
 
 
