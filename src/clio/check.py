@@ -12,7 +12,7 @@ statements (no ORM events, no default views).  The invariants, per ``code``
 of one table (see ``docs/reliability.rst`` for the rationale):
 
 ``unknown_status``
-    the status is none of the ten workflow statuses and below 1000.
+    the status is none of the thirteen workflow statuses and below 1000.
 ``duplicate_status``
     two versions share a status (the ``(code, status)`` unique constraint
     forbids it; a table created without it may still have it).
@@ -29,7 +29,11 @@ of one table (see ``docs/reliability.rst`` for the rationale):
     a published version without ``published_start_timestamp`` or with a
     ``published_end_timestamp``; a pending version with either; an archived
     version without ``published_end_timestamp``; an interval that ends
-    before it starts.
+    before it starts; a tombstone whose interval is not empty.
+``tombstone``
+    a tombstone (a deletion carried out by a schedule) beside a published or
+    pending version, or without the archived version its deletion ended at
+    its moment.
 ``archive_order``
     archive numbers of one code do not increase with
     ``published_end_timestamp``.
@@ -84,6 +88,7 @@ KINDS = (
     "several_pending",
     "counterpart",
     "timestamps",
+    "tombstone",
     "archive_order",
     "overlap",
     "dangling_parent",
@@ -158,6 +163,7 @@ def _check_code(table: str, code: int, rows: list[_Row]) -> Iterator[Violation]:
     published = [r for r in known if r.status in st.PUBLISHED_STATUSES]
     pending = [r for r in known if r.status in st.NEW_VERSION_STATUSES]
     archived = sorted((r for r in known if st.is_archived_status(r.status)), key=lambda r: r.status)
+    tombstones = [r for r in known if st.is_tombstone_status(r.status)]
     if len(published) > 1:
         names = ", ".join(_describe(r.status) for r in published)
         yield violation("several_published", f"{len(published)} published versions ({names})", published)
@@ -206,6 +212,19 @@ def _check_code(table: str, code: int, rows: list[_Row]) -> Iterator[Violation]:
     for row in archived:
         if row.end is None:
             yield violation("timestamps", "archived without published_end_timestamp", [row])
+    for row in tombstones:
+        if row.start is None or row.start != row.end:
+            yield violation("timestamps", f"{_describe(row.status)} with a non-empty interval", [row])
+        if published or pending:
+            yield violation(
+                "tombstone",
+                f"{_describe(row.status)} beside a published or pending version",
+                [row] + published + pending,
+            )
+        elif row.start is not None and not any(r.end == row.start for r in archived):
+            yield violation(
+                "tombstone", f"{_describe(row.status)} without the archive its deletion ended", [row]
+            )
     for row in published + archived:
         if row.start is not None and row.end is not None and row.end < row.start:
             yield violation("timestamps", "the validity interval ends before it starts", [row])
@@ -271,7 +290,9 @@ def _check_children(connection: sa.Connection, table: sa.Table) -> Iterator[Viol
         parent = parent_table.alias("clio_parent")
         child = table.alias("clio_child")
         fk = child.c[column.name]
-        live = child.c.status < archived
+        live = sa.and_(
+            child.c.status < archived, child.c.status.not_in(st.TOMBSTONE_STATUSES)
+        )
         stmt = (
             sa.select(
                 child.c.id,
@@ -299,7 +320,7 @@ def _check_children(connection: sa.Connection, table: sa.Table) -> Iterator[Viol
         for cid, ccode, cstatus, key, pid, pcode, pstatus in connection.execute(stmt):
             if pid is None:
                 kind, text = "dangling_parent", f"{where}={key} points at no row"
-            elif cstatus < archived and pstatus >= archived:
+            elif pstatus >= archived:
                 kind = "archived_parent"
                 text = (
                     f"{_describe(cstatus)} child, {where}={key} is an archived "

@@ -101,6 +101,10 @@ class VersionMethods:
     def is_archived(self) -> bool:
         return st.is_archived_status(self.status)
 
+    def is_tombstone(self) -> bool:
+        """A pending deletion carried out by a schedule (never live)."""
+        return st.is_tombstone_status(self.status)
+
     def is_actual(self) -> bool:
         return self.status in st.ACTUAL_STATUSES
 
@@ -220,7 +224,7 @@ def _guard(target, value, oldvalue, initiator):
     current = target.__dict__.get("status")
     if current is None or not type(target).__clio_immutable__:
         return value
-    if current in st.PUBLISHED_STATUSES or st.is_archived_status(current):
+    if current in st.PUBLISHED_STATUSES or st.is_final_status(current):
         if value is oldvalue or in_transition(target):
             return value
         raise ImmutableVersionError(
@@ -332,7 +336,7 @@ def _check_not_stale(session, versions) -> None:
                 # Changed while expired: the set-time guard could not see
                 # the status, so the immutability rule is applied here.
                 if type(obj).__clio_immutable__ and (
-                    now in st.PUBLISHED_STATUSES or st.is_archived_status(now)
+                    now in st.PUBLISHED_STATUSES or st.is_final_status(now)
                 ):
                     raise ImmutableVersionError(
                         f"{type(obj).__name__} code={obj.code} is "

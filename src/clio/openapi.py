@@ -60,8 +60,7 @@ def model_schemas(name: str, cls) -> dict:
         version[key] = column_schema(mapper.get_property(key).columns[0])
     version["status_name"] = {
         "type": "string",
-        "enum": [st.status_name(s) for s in range(st.NEW, st.PUBLISHED_UNDER_DELETE + 1)]
-        + ["archived"],
+        "enum": list(st.STATUS_NAMES),
     }
     writable = {key: column_schema(col) for key, col in writable_columns(cls).items()}
     create = dict(writable)

@@ -58,7 +58,10 @@ def history(versions) -> list[HistoryEvent]:
 
     if isinstance(versions, VersionMethods):
         versions = Versioned(versions).versions()
-    versions = list(versions)
+    # A tombstone (a deletion carried out by a schedule) tells nothing the
+    # archive it ended does not: the history reads as for a deletion made
+    # at that moment.
+    versions = [v for v in versions if not st.is_tombstone_status(v.status)]
     archives: dict = {}
     live_codes = set()
     for version in versions:

@@ -270,14 +270,16 @@ class Run:
             )
         return other
 
-    def next_archive_status(self, version) -> int:
+    def next_archive_status(self, version, skip: bool = False) -> int:
+        """The object's next archive number; with ``skip``, the one after
+        it (see :func:`archive`)."""
         key = self._key(version)
         current = self._archive_max.get(key)
         if current is None:
             stmt = statements(key[0].class_, self.dialect).archive_max
             current = self.session.scalar(stmt, {"code": version.code})
             current = max(current or 0, st.ARCHIVED - 1)
-        current += 1
+        current += 2 if skip else 1
         self._archive_max[key] = current
         return current
 
@@ -341,32 +343,72 @@ def check_schedule(run, version, cancelling=False) -> None:
     )
 
 
-def check_tree_schedules(run, version) -> None:
+def check_tree_schedules(run, version, step=None) -> None:
     """Refuse, before any change, a transition whose walk down the tree
     would meet a child with a pending schedule of its own (its interval
-    would end before it starts).  Children are locked level by level,
-    which the transition then reuses."""
+    would end before it starts), or a schedule that could not be cancelled
+    exactly (see :func:`check_cancellable`).  Children are locked level by
+    level, which the transition then reuses."""
     level = list(run.versions(version))
     seen = {id(v) for v in level}
     while level:
-        kids = [
-            child
+        pairs = [
+            (parent, child)
             for parent in level
             for _prop, child in children(parent)
             if id(child) not in seen and not run.is_gone(child)
         ]
-        if not kids:
+        if not pairs:
             return
-        run.prefetch(kids)
-        for child in kids:
+        run.prefetch([child for _parent, child in pairs])
+        kids = []
+        for parent, child in pairs:
+            if id(child) in seen:
+                continue
             seen.add(id(child))
+            kids.append(child)
             if pending_schedule(run, child):
                 raise ScheduleError(
                     f"{type(child).__name__} code={child.code}, below "
                     f"{type(version).__name__} code={version.code}, has a pending "
                     f"schedule; revert() or discard() it first"
                 )
+            if run.at is not None:
+                check_cancellable(step, parent, child)
         level = kids
+
+
+#: What may hang below a pending deletion (or the version it deletes) when
+#: the deletion is scheduled: every other status would have to be deleted
+#: first, and that could not be undone exactly by cancelling.
+_UNDER_DELETION = frozenset(st.DELETED_STATUSES + (st.PUBLISHED_UNDER_DELETE,))
+
+
+def check_cancellable(step, parent, child) -> None:
+    """A schedule must be cancellable to the exact state before it (SPEC
+    §3.4), so a scheduled transition refuses trees where carrying it out
+    would destroy pending work: an expiry discards the pending versions
+    below the object, and a deletion deletes whatever joined its tree after
+    it was requested.  Done now, both are fine; they only cannot be
+    scheduled, and the error says what to do first."""
+    what = f"{type(child).__name__} code={child.code}"
+    if step is expire and child.status in st.NEW_VERSION_STATUSES:
+        raise ScheduleError(
+            f"{what} below is {st.status_name(child.status)}; an expiry would "
+            f"discard it, which a cancelled schedule could not undo. Publish or "
+            f"discard it first, or expire now"
+        )
+    if (
+        step is publish
+        and parent.status in _UNDER_DELETION
+        and child.status not in _UNDER_DELETION
+        and not st.is_final_status(child.status)
+    ):
+        raise ScheduleError(
+            f"{what} ({st.status_name(child.status)}) joined the tree of the "
+            f"deletion of {type(parent).__name__} code={parent.code} after it "
+            f"was requested; delete or revert it before scheduling the deletion"
+        )
 
 
 # --- building blocks --------------------------------------------------------
@@ -419,8 +461,16 @@ def reset_content(run, version, source) -> None:
     version.created_userid = run.userid
 
 
-def archive(run, version, moment) -> None:
-    version.status = run.next_archive_status(version)
+def archive(run, version, moment, skip: bool = False) -> None:
+    """Give ``version`` the object's next archive number and end its life
+    at ``moment``.
+
+    With ``skip`` one number is left out.  A publication by schedule marks
+    this way that it published an *update*: a cancellation must give back
+    an update, and when the published version had no children nothing
+    else tells it from an edit (archive numbers need only increase).
+    """
+    version.status = run.next_archive_status(version, skip)
     version.published_end_timestamp = moment
     run.archived.append(version)
 
@@ -483,10 +533,10 @@ def publish(run, version, as_part=False):
     if status in st.PENDING_FOR:
         pending = run.required_counterpart(version, st.PENDING_FOR[status])
         return publish(run, pending, as_part)
-    if st.is_archived_status(status):
+    if st.is_final_status(status):
         raise PublishError(
-            f"{type(version).__name__} code={version.code} is archived and "
-            f"cannot be published again"
+            f"{type(version).__name__} code={version.code} is "
+            f"{st.status_name(status)} and cannot be published again"
         )
     if not as_part:
         check_parents(version)
@@ -510,17 +560,31 @@ def publish(run, version, as_part=False):
             for other in related(previous, prop):
                 if other not in mine:
                     attach(version, prop, other)
-        archive(run, previous, run.moment)
+        archive(run, previous, run.moment, skip=run.at is not None)
         make_published(run, version)
         publish_children(run, version)
         return version
     # a pending deletion
     previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
+    if run.at is not None:
+        # Kept for a cancellation; see clio.status on tombstones.
+        version.published_userid = previous.published_userid
     previous.published_userid = run.userid
     archive(run, previous, run.moment)
     retire_children(run, (version, previous))
-    remove(run, version)
+    if run.at is None:
+        remove(run, version)
+    else:
+        bury(run, version)
     return previous
+
+
+def bury(run, version) -> None:
+    """Make a pending deletion published at ``run.at`` its tombstone: a
+    version live during the empty interval ``[at, at)``, i.e. never."""
+    version.status = st.TOMBSTONE_FOR[version.status]
+    version.published_start_timestamp = run.moment
+    version.published_end_timestamp = run.moment
 
 
 def publish_children(run, version) -> None:
@@ -556,7 +620,7 @@ def retire_children(run, parents) -> None:
             if run.is_gone(child):
                 continue
             status = child.status
-            if st.is_archived_status(status) or status == st.PUBLISHED_UNDER_DELETE:
+            if st.is_final_status(status) or status == st.PUBLISHED_UNDER_DELETE:
                 continue
             if status in st.DELETED_STATUSES:
                 publish(run, child, as_part=True)
@@ -617,7 +681,8 @@ def edit(run, version):
     if status in (st.DELETED, st.DELETED_EDITABLE):
         return edit(run, revert(run, version))
     raise EditError(
-        f"{type(version).__name__} code={version.code} is archived and cannot be edited"
+        f"{type(version).__name__} code={version.code} is "
+        f"{st.status_name(status)} and cannot be edited"
     )
 
 
@@ -646,7 +711,8 @@ def update(run, version):
     if status in (st.DELETED, st.DELETED_UPDATABLE):
         return update(run, revert(run, version))
     raise UpdateError(
-        f"{type(version).__name__} code={version.code} is archived and cannot be updated"
+        f"{type(version).__name__} code={version.code} is "
+        f"{st.status_name(status)} and cannot be updated"
     )
 
 
@@ -719,7 +785,8 @@ def delete(run, version):
         previous.status = st.PUBLISHED_UNDER_DELETE
         return version
     raise DeleteError(
-        f"{type(version).__name__} code={version.code} is archived and cannot be deleted"
+        f"{type(version).__name__} code={version.code} is "
+        f"{st.status_name(status)} and cannot be deleted"
     )
 
 
@@ -769,7 +836,7 @@ def revert(run, version):
         return version
     if status in st.PENDING_FOR:
         return revert(run, run.required_counterpart(version, st.PENDING_FOR[status]))
-    return version  # archived: nothing to revert
+    return version  # archived or a tombstone: nothing to revert
 
 
 def discard(run, version):
@@ -777,7 +844,7 @@ def discard(run, version):
     if status == st.NEW:
         remove(run, version)
         return None
-    if status == st.PUBLISHED or st.is_archived_status(status):
+    if status == st.PUBLISHED or st.is_final_status(status):
         return version
     if status in st.PENDING_FOR:
         return discard(run, run.required_counterpart(version, st.PENDING_FOR[status]))
@@ -841,11 +908,18 @@ def cancel_schedule(run, version):
     version starts at ``t``, its predecessor (if any) ends at ``t``, and so
     do the children published or retired with it.  Returns the version that
     is published again (the predecessor, or the one whose expiry is
-    cancelled); for a NEW object whose first publication was scheduled, the
-    object back in NEW.
+    cancelled, or the one a scheduled deletion was to end); for a NEW
+    object whose first publication was scheduled, the object back in NEW.
     """
     involved = pending_schedule(run, version)
     starting = [v for v in involved if v.status in st.PUBLISHED_STATUSES]
+    buried = [v for v in involved if v.is_tombstone()]
+    if buried:
+        tombstone = buried[0]
+        moment = tombstone.published_start_timestamp
+        previous = _ended_sibling(run, tombstone, moment)
+        restore_deletion(run, tombstone, previous, moment)
+        return previous
     if starting:
         scheduled = starting[0]
         moment = scheduled.published_start_timestamp
@@ -870,12 +944,7 @@ def unpublish(run, version, previous, moment):
             if child.published_start_timestamp == moment:
                 unpublish(run, child, None, moment)
         return version
-    was_update = not list(children(previous)) and any(
-        child.published_start_timestamp is None
-        or child.published_start_timestamp < moment
-        or child.is_archived()
-        for _prop, child in children(version)
-    )
+    was_update = archive_number_skipped(run, previous)
     previous.published_end_timestamp = None
     if was_update:
         version.status = st.UPDATABLE
@@ -883,7 +952,7 @@ def unpublish(run, version, previous, moment):
         for prop, child in list(children(version)):
             move(child, prop, version, previous)
             if child.published_start_timestamp == moment:
-                unpublish(run, child, _ended_sibling(run, child, moment), moment)
+                cancel_child(run, child, _ended_sibling(run, child, moment), moment)
         return previous
     version.status = st.EDITABLE
     previous.status = st.PUBLISHED_UNDER_EDIT
@@ -895,11 +964,54 @@ def unpublish(run, version, previous, moment):
     for _prop, child in list(children(version)):
         if child.published_start_timestamp == moment:
             _, before = ended.pop((type(child), child.code), (None, None))
-            unpublish(run, child, before, moment)
-    for prop, child in ended.values():  # deletions carried out with the parent
+            cancel_child(run, child, before, moment)
+    for prop, child in ended.values():
+        # A deletion carried out with the parent by an earlier release,
+        # which kept no tombstone: request the deletion again.
         restore_published(run, child, moment)
         attach(version, prop, delete_copy(run, child))
     return previous
+
+
+def cancel_child(run, child, previous, moment) -> None:
+    if child.is_tombstone():
+        restore_deletion(run, child, previous, moment)
+    else:
+        unpublish(run, child, previous, moment)
+
+
+def restore_deletion(run, tombstone, previous, moment) -> None:
+    """Undo a deletion carried out at ``moment`` by a schedule: the
+    tombstone is the pending deletion it was, and ``previous`` (archived at
+    ``moment``) is published under it again, with its publisher back."""
+    tombstone.status = st.DELETED_FOR[tombstone.status]
+    tombstone.published_start_timestamp = None
+    tombstone.published_end_timestamp = None
+    if previous is not None:
+        previous.status = st.PUBLISHED_UNDER_DELETE
+        previous.published_end_timestamp = None
+        previous.published_userid = tombstone.published_userid
+    tombstone.published_userid = None
+    # The deletions of the children lie below either version (those asked
+    # for before the parent's below the published one).
+    for owner in (tombstone, previous):
+        for _prop, child in list(children(owner)) if owner is not None else ():
+            if child.is_tombstone() and child.published_start_timestamp == moment:
+                restore_deletion(run, child, _ended_sibling(run, child, moment), moment)
+
+
+def archive_number_skipped(run, version) -> bool:
+    """Whether ``version`` was archived with a number left out before its
+    own: the mark of a scheduled update (see :func:`archive`)."""
+    cls = sa.inspect(type(version)).base_mapper.class_
+    below = run.session.scalar(
+        sa.select(sa.func.max(cls.status)).where(
+            cls.code == version.code,
+            cls.status >= st.ARCHIVED,
+            cls.status < version.status,
+        )
+    )
+    return version.status - max(below or 0, st.ARCHIVED - 1) == 2
 
 
 def _ended_sibling(run, version, moment):
@@ -948,7 +1060,7 @@ class Workflow:
         with transition(run.session):
             start(run, self.context, cancelling)
             if not run.cancelling:
-                check_tree_schedules(run, self.context)
+                check_tree_schedules(run, self.context, step)
             before = {id(v): (v, v.status) for v in run.versions(self.context)}
             result = step(run, self.context)
         changed = (

@@ -98,6 +98,11 @@ def plant_healthy(conn):
     put(conn, PART, 12, st.EDITABLE, obj_id=e2)
     put(conn, PART, 13, 1000, t(0), t(2), obj_id=a6)
     put(conn, PART, 14, st.NEW)  # no parent at all
+    # deleted at t(4) by a schedule: archive and tombstone, a child's too
+    a8 = put(conn, OBJ, 8, 1000, t(0), t(4))
+    d8 = put(conn, OBJ, 8, st.TOMBSTONE_EDITABLE, t(4), t(4))
+    put(conn, PART, 15, 1000, t(0), t(4), obj_id=a8)
+    put(conn, PART, 15, st.TOMBSTONE, t(4), t(4), obj_id=d8)
     return p1
 
 
@@ -106,7 +111,7 @@ def test_healthy_tables_have_no_violation(tables, connection):
     assert checkmod.check_tables(connection, tables) == []
 
 
-@pytest.mark.parametrize("bad", [42, -1, 10, 999])
+@pytest.mark.parametrize("bad", [42, -1, 13, 999])
 def test_unknown_status(tables, connection, bad):
     plant_healthy(connection)
     put(connection, OBJ, 7, bad)
@@ -188,6 +193,27 @@ def test_timestamps(tables, connection, status, start, end):
     assert kinds(connection) == ["timestamps"]
 
 
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [(st.TOMBSTONE, t(1), t(1))],  # no archive ended at its moment
+        [(1000, t(0), t(1)), (st.TOMBSTONE, t(1), t(1)), (st.PUBLISHED, t(1), None)],
+        [(1000, t(0), t(1)), (st.TOMBSTONE, t(1), t(1)), (st.NEW, None, None)],
+    ],
+)
+def test_tombstone_alone(tables, connection, rows):
+    for status, start, end in rows:
+        put(connection, OBJ, 7, status, start, end)
+    assert kinds(connection) == ["tombstone"]
+
+
+@pytest.mark.parametrize("start, end", [(None, None), (t(1), t(2)), (t(1), None)])
+def test_tombstone_interval_is_empty(tables, connection, start, end):
+    put(connection, OBJ, 7, 1000, t(0), t(1))
+    put(connection, OBJ, 7, st.TOMBSTONE_UPDATABLE, start, end)
+    assert "timestamps" in kinds(connection)
+
+
 def test_archive_numbers_decrease_with_time(tables, connection):
     put(connection, OBJ, 7, 1000, t(3), t(5))
     put(connection, OBJ, 7, 1001, t(0), t(3))
@@ -237,6 +263,16 @@ def test_live_child_of_archived_parent(tables, connection, child_status):
 def test_archived_child_of_archived_parent_is_history(tables, connection):
     archived = put(connection, OBJ, 7, 1000, t(0), t(1))
     put(connection, PART, 20, 1000, t(0), t(1), obj_id=archived)
+    assert kinds(connection) == []
+
+
+def test_tombstone_child_of_archived_parent_is_history(tables, connection):
+    """A child deleted in an edit published by a schedule stays a
+    tombstone under that version, which a later publication archives."""
+    archived = put(connection, OBJ, 7, 1000, t(0), t(2))
+    put(connection, OBJ, 7, st.PUBLISHED, t(2))
+    put(connection, PART, 20, 1000, t(0), t(1))
+    put(connection, PART, 20, st.TOMBSTONE, t(1), t(1), obj_id=archived)
     assert kinds(connection) == []
 
 

@@ -4,6 +4,7 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 import clio
 from clio.tests.models import Page, Paragraph
@@ -23,12 +24,15 @@ def make_page(session, code=1, paragraphs=2, title="old"):
 def seen(session, moment=None, code=1):
     """(title, paragraph texts) of the page as readers see it."""
     option = clio.view(as_of=moment) if moment is not None else clio.view("published")
-    session.flush()  # transitions do not flush; expire_all would drop their work
-    session.expire_all()
-    page = session.scalars(sa.select(Page).where(Page.code == code).options(option)).one_or_none()
-    if page is None:
-        return None
-    return page.title, [p.text for p in page.paragraphs]
+    session.flush()  # transitions do not flush
+    # A reader of its own: objects already in ``session`` would keep the
+    # loader options (no view) of their first load for their collections.
+    with Session(bind=session.connection()) as reader:
+        stmt = sa.select(Page).where(Page.code == code).options(option)
+        page = reader.scalars(stmt).one_or_none()
+        if page is None:
+            return None
+        return page.title, [p.text for p in page.paragraphs]
 
 
 def travel_to(clock, moment):
@@ -40,14 +44,15 @@ def snapshot(session):
     session.flush()
     rows = session.execute(
         sa.select(
-            Page.code, Page.status, Page.title, Page.published_start_timestamp,
-            Page.published_end_timestamp,
+            Page.id, Page.code, Page.status, Page.title, Page.published_start_timestamp,
+            Page.published_end_timestamp, Page.published_userid,
         ).order_by(Page.id)
     ).all()
     kids = session.execute(
         sa.select(
-            Paragraph.code, Paragraph.status, Paragraph.text, Paragraph.page_id,
+            Paragraph.id, Paragraph.code, Paragraph.status, Paragraph.text, Paragraph.page_id,
             Paragraph.published_start_timestamp, Paragraph.published_end_timestamp,
+            Paragraph.published_userid,
         ).order_by(Paragraph.id)
     ).all()
     return rows, kids
@@ -81,7 +86,9 @@ def test_scheduled_edit_switches_at_t_for_object_and_children(session, clock):
     assert before == ("old", ["old 0", "old 1"])
     assert seen(session) == ("old", ["old 0", "old 1"])
     assert seen(session, t) == ("new", ["new 0", "old 1"])
-    travel_to(clock, t - timedelta(seconds=1))
+    # The test clock ticks a second per reading, and 'published' reads it
+    # for the page and again for the lazy load of its paragraphs.
+    travel_to(clock, t - timedelta(seconds=2))
     assert seen(session) == ("old", ["old 0", "old 1"])
     travel_to(clock, t)
     assert seen(session) == ("new", ["new 0", "old 1"])
@@ -186,20 +193,43 @@ def test_cancel_a_scheduled_update_moves_children_back(session, clock):
     assert (page.status, upd.status) == (clio.PUBLISHED_UNDER_UPDATE, clio.UPDATABLE)
 
 
+@pytest.mark.parametrize("kind", ["edit", "update"])
+def test_cancel_tells_an_update_from_an_edit_without_children(session, clock, kind):
+    """With no children, nothing but the archive number left out tells a
+    scheduled update from a scheduled edit."""
+    page = make_page(session, paragraphs=0)
+    page.publish()
+    page.edit().publish()  # an archive before, so the numbering is tested
+    session.flush()
+    published = clio.versions(session, Page, 1)[-1]
+    draft = getattr(published, kind)()
+    draft.title = "changed"
+    before = snapshot(session)
+    draft.publish(at=clock.peek() + HOUR)
+    assert published.status == (1002 if kind == "update" else 1001)
+    assert draft.revert() is published
+    assert snapshot(session) == before
+    assert clio.status_name(draft.status) == ("updatable" if kind == "update" else "editable")
+    draft.publish()
+    assert published.status == 1001  # done now: no number left out
+
+
 def test_cancel_restores_children_deleted_in_the_edit(session, clock):
     page = make_page(session)
     page.publish()
     draft = page.edit()
     draft.paragraphs[1].delete()
+    before = snapshot(session)
+    t = clock.peek() + HOUR
+    draft.publish(at=t)
     session.flush()
-    draft.publish(at=clock.peek() + HOUR)
-    session.flush()
+    assert seen(session, t) == ("old", ["old 0"])
+    deleted = draft.paragraphs[1]
+    assert deleted.status == clio.TOMBSTONE_EDITABLE
+    assert deleted.published_start_timestamp == deleted.published_end_timestamp == t
     draft.revert()
-    session.flush()
-    statuses = sorted(p.status for p in session.scalars(sa.select(Paragraph)))
-    assert statuses == sorted(
-        [clio.PUBLISHED_UNDER_EDIT, clio.EDITABLE, clio.PUBLISHED_UNDER_DELETE, clio.DELETED]
-    )
+    assert snapshot(session) == before  # the same rows, statuses and all
+    assert deleted.status == clio.DELETED_EDITABLE
     draft.publish()
     session.flush()
     assert seen(session) == ("old", ["old 0"])
@@ -265,17 +295,120 @@ def test_after_t_the_object_is_free_again(session, clock):
         assert older.published_end_timestamp == newer.published_start_timestamp
 
 
-def test_scheduled_deletion_and_its_cancellation(session, clock):
-    """Cancelling a scheduled deletion restores the published object and
-    withdraws the deletion request too (documented)."""
+def request_deletion(session, kind):
+    """A published page (two paragraphs, the second with a pending edit of
+    its own) and a pending deletion of the given kind; returns (page, deletion)."""
     page = make_page(session)
     page.publish()
-    deletion = page.delete()
+    child = page.paragraphs[1].edit()
+    child.text = "child draft"
+    if kind == "deleted":
+        deletion = page.delete()
+    elif kind == "deleted_editable":
+        draft = page.edit()
+        draft.title = "draft"
+        draft.paragraphs[0].text = "draft 0"
+        deletion = draft.delete()
+    else:
+        draft = page.update()
+        draft.title = "draft"
+        deletion = draft.delete()
+    session.flush()
+    assert clio.status_name(deletion.status) == kind
+    return page, deletion
+
+
+@pytest.mark.parametrize("kind", ["deleted", "deleted_editable", "deleted_updatable"])
+@pytest.mark.parametrize("how", ["revert", "discard"])
+@pytest.mark.parametrize("on", ["page", "deletion"])
+def test_cancelling_a_scheduled_deletion_restores_it_exactly(
+    session, clock, userids, kind, how, on
+):
+    page, deletion = request_deletion(session, kind)
+    before = snapshot(session)
     t = clock.peek() + HOUR
     assert deletion.publish(at=t) is page
-    assert seen(session) == ("old", ["old 0", "old 1"])
-    assert seen(session, t) is None
-    assert page.revert() is page
     session.flush()
-    assert page.status == clio.PUBLISHED
-    assert all(p.status == clio.PUBLISHED for p in page.paragraphs)
+    assert page.is_archived() and page.published_end_timestamp == t
+    # The deletion row is kept as a tombstone, never live: [t, t).
+    assert deletion.is_tombstone()
+    assert clio.status_name(deletion.status) == "tombstone" + kind[len("deleted"):]
+    assert deletion.published_start_timestamp == deletion.published_end_timestamp == t
+    assert seen(session) == ("old", ["old 0", "old 1"])
+    assert seen(session, t - timedelta(microseconds=1)) == ("old", ["old 0", "old 1"])
+    assert seen(session, t) is None
+    assert page.published_userid == userids[-1]  # the deleter, as when done now
+    assert clio.check(session, [Page, Paragraph]) == []
+    result = getattr(page if on == "page" else deletion, how)()
+    assert result is page
+    assert snapshot(session) == before  # the very rows, statuses, publishers
+    assert clio.check(session, [Page, Paragraph]) == []
+    # The deletion is pending again and can still be published or withdrawn.
+    assert clio.status_name(deletion.status) == kind
+    assert deletion.publish() is page
+    session.flush()
+    assert seen(session) is None
+
+
+def test_a_scheduled_deletion_reads_like_an_immediate_one_after_t(session, clock):
+    page, deletion = request_deletion(session, "deleted")
+    t = clock.peek() + HOUR
+    deletion.publish(at=t)
+    session.flush()
+    travel_to(clock, t + HOUR)
+    assert seen(session) is None
+    assert clio.check(session, [Page, Paragraph]) == []
+    # No reader and no editor sees the tombstones.
+    for name in ("published", "editable", "actual", "archived"):
+        found = session.scalars(sa.select(Paragraph).options(clio.view(name))).all()
+        assert not any(v.is_tombstone() for v in found), name
+    # History tells what an immediate deletion tells: archived, then deleted.
+    kinds = [event.event_type for event in clio.history(page)]
+    assert kinds[-1] == clio.HISTORY_DELETE
+    assert "edit_delete" not in kinds
+    # Nothing changes a tombstone; revert and discard have nothing to undo.
+    for transition, error in [
+        ("publish", clio.PublishError),
+        ("edit", clio.EditError),
+        ("update", clio.UpdateError),
+        ("delete", clio.DeleteError),
+        ("expire", clio.ExpireError),
+    ]:
+        with pytest.raises(error, match="tombstone"):
+            getattr(deletion, transition)()
+    assert deletion.revert() is deletion
+    assert deletion.discard() is deletion
+    with pytest.raises(clio.ImmutableVersionError):
+        deletion.title = "changed"
+    assert clio.check(session, [Page, Paragraph]) == []
+
+
+def test_a_scheduled_deletion_refuses_what_it_could_not_give_back(session, clock):
+    """A paragraph published under the page after its deletion was asked
+    for would have to be deleted too, which a cancellation could not undo
+    exactly: the schedule is refused, an immediate deletion is not."""
+    page, deletion = request_deletion(session, "deleted")
+    late = Paragraph(code=99, text="late")
+    page.paragraphs.append(late)
+    session.flush()
+    late.publish()
+    before = snapshot(session)
+    with pytest.raises(clio.ScheduleError, match="joined the tree"):
+        deletion.publish(at=clock.peek() + HOUR)
+    assert snapshot(session) == before
+    late.delete()
+    deletion.publish(at=clock.peek() + HOUR)
+    assert clio.check(session, [Page, Paragraph]) == []
+
+
+def test_a_scheduled_expiry_refuses_pending_work_below(session, clock):
+    page = make_page(session)
+    page.publish()
+    draft = page.paragraphs[0].edit()
+    before = snapshot(session)
+    with pytest.raises(clio.ScheduleError, match="discard"):
+        page.expire(at=clock.peek() + HOUR)
+    assert snapshot(session) == before
+    draft.publish()
+    page.expire(at=clock.peek() + HOUR)
+    assert clio.check(session, [Page, Paragraph]) == []

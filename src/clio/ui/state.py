@@ -65,6 +65,8 @@ class ObjectState:
     def of(cls, versions: list, now: datetime) -> "ObjectState":
         state = cls(versions=list(versions), now=now)
         for version in state.versions:
+            if st.is_tombstone_status(version.status):
+                continue  # a scheduled deletion shows as the end of the live one
             start, end = version.published_start_timestamp, version.published_end_timestamp
             if version.status in st.NEW_VERSION_STATUSES:
                 state.pending = version
@@ -89,9 +91,9 @@ class ObjectState:
 
     @property
     def gone(self) -> bool:
-        """Every version archived and none still live: the object was
-        deleted (or expired)."""
-        return all(st.is_archived_status(v.status) for v in self.versions) and not self.ends
+        """Every version archived (or a tombstone) and none still live: the
+        object was deleted (or expired)."""
+        return all(st.is_final_status(v.status) for v in self.versions) and not self.ends
 
     def badges(self) -> list[Badge]:
         found = []
