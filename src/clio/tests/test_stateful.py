@@ -198,6 +198,32 @@ def machine_for(engine, clock, figures):
                     assert result.code == version.code
                 self.count("transitions")
 
+        @rule(
+            which=hs.integers(0, 20),
+            index=hs.integers(0, 6),
+            operation=hs.sampled_from(("publish", "expire")),
+            cancel=hs.sampled_from(("revert", "discard")),
+        )
+        def schedule_and_cancel(self, which, index, operation, cancel):
+            """SPEC §3.4: cancelling a schedule gives back the exact state
+            from before it, every row of both tables."""
+            version = self.target(which, index)
+            if version is None:
+                return
+            self.session.flush()
+            before = snapshot(self.connection)
+            try:
+                getattr(version, operation)(at=clock.peek() + timedelta(hours=1))
+            except clio.ClioError:
+                return  # refusals are checked by ``transition``
+            self.session.flush()
+            if snapshot(self.connection) == before:
+                return  # nothing was scheduled (e.g. publishing a published version)
+            getattr(version, cancel)()
+            self.session.flush()
+            assert snapshot(self.connection) == before, f"{operation}(at) then {cancel}()"
+            self.count("schedules cancelled")
+
         @rule(which=hs.integers(0, 20), index=hs.integers(0, 6), text=TEXT)
         def change(self, which, index, text):
             version = self.target(which, index)
