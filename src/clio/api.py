@@ -263,9 +263,12 @@ def view_statement(cls, name, as_of):
     """SELECT of the versions seen through a view."""
     stmt = sa.select(cls)
     if name == "scheduled":
+        # A scheduled deletion shows as the end of the published version;
+        # its tombstone is bookkeeping for a cancellation, never live.
         now = cls._now()
         return stmt.where(
-            sa.or_(cls.published_start_timestamp > now, cls.published_end_timestamp > now)
+            sa.or_(cls.published_start_timestamp > now, cls.published_end_timestamp > now),
+            cls.status.not_in(st.TOMBSTONE_STATUSES),
         )
     option = clio.view(as_of=as_of) if as_of is not None else clio.view(name)
     return stmt.options(option)

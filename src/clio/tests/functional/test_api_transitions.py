@@ -151,6 +151,30 @@ def test_revert_or_discard_cancels_a_schedule(app, clock, transition):
     assert app.get("/clio/pages?view=scheduled", headers=VIEWER).json["total"] == 0
 
 
+@pytest.mark.parametrize("transition", ["revert", "discard"])
+def test_cancelling_a_scheduled_deletion_gives_the_deletion_back(app, clock, transition):
+    code = published_page(app, "old")
+    published = app.get(f"/clio/pages/{code}").json
+    deleted = post(app, code, "delete", EDITOR).json
+    at = clock.peek() + timedelta(days=1)
+    ended = app.post_json(f"/clio/pages/{code}/publish", {"at": iso(at)}, headers=PUBLISHER).json
+    assert ended["status_name"] == "archived" and ended["published_end_timestamp"] == iso(at)
+    scheduled = app.get("/clio/pages?view=scheduled", headers=VIEWER).json["items"]
+    assert [(v["id"], v["status_name"]) for v in scheduled] == [(published["id"], "archived")]
+    versions = app.get(f"/clio/pages/{code}/versions", headers=VIEWER).json["items"]
+    assert {v["id"]: v["status_name"] for v in versions}[deleted["id"]] == "tombstone"
+    assert app.get(f"/clio/pages/{code}").json["title"] == "old"
+    assert post(app, code, "edit", EDITOR, status=409).json["error"] == "ScheduleError"
+    restored = post(app, code, transition, EDITOR).json
+    assert restored["id"] == published["id"]
+    assert restored["status_name"] == "published_under_delete"
+    assert restored["published_userid"] == published["published_userid"]
+    versions = app.get(f"/clio/pages/{code}/versions", headers=VIEWER).json["items"]
+    assert {v["id"]: v["status_name"] for v in versions}[deleted["id"]] == "deleted"
+    # and the deletion can be withdrawn or published as before
+    assert post(app, code, "revert", EDITOR).json["status_name"] == "published"
+
+
 def test_scheduling_at_a_bad_moment_is_400(app, clock):
     code = create(app).json["code"]
     past = clock.peek() - timedelta(days=1)
