@@ -270,16 +270,14 @@ class Run:
             )
         return other
 
-    def next_archive_status(self, version, skip: bool = False) -> int:
-        """The object's next archive number; with ``skip``, the one after
-        it (see :func:`archive`)."""
+    def next_archive_status(self, version) -> int:
         key = self._key(version)
         current = self._archive_max.get(key)
         if current is None:
             stmt = statements(key[0].class_, self.dialect).archive_max
             current = self.session.scalar(stmt, {"code": version.code})
             current = max(current or 0, st.ARCHIVED - 1)
-        current += 2 if skip else 1
+        current += 1
         self._archive_max[key] = current
         return current
 
@@ -461,16 +459,8 @@ def reset_content(run, version, source) -> None:
     version.created_userid = run.userid
 
 
-def archive(run, version, moment, skip: bool = False) -> None:
-    """Give ``version`` the object's next archive number and end its life
-    at ``moment``.
-
-    With ``skip`` one number is left out.  A publication by schedule marks
-    this way that it published an *update*: a cancellation must give back
-    an update, and when the published version had no children nothing
-    else tells it from an edit (archive numbers need only increase).
-    """
-    version.status = run.next_archive_status(version, skip)
+def archive(run, version, moment) -> None:
+    version.status = run.next_archive_status(version)
     version.published_end_timestamp = moment
     run.archived.append(version)
 
@@ -560,7 +550,7 @@ def publish(run, version, as_part=False):
             for other in related(previous, prop):
                 if other not in mine:
                     attach(version, prop, other)
-        archive(run, previous, run.moment, skip=run.at is not None)
+        archive(run, previous, run.moment)
         make_published(run, version)
         publish_children(run, version)
         return version
@@ -944,7 +934,15 @@ def unpublish(run, version, previous, moment):
             if child.published_start_timestamp == moment:
                 unpublish(run, child, None, moment)
         return version
-    was_update = archive_number_skipped(run, previous)
+    # An update moved the children over; an edit left them (archived) on
+    # the published version.  Without children the rows cannot tell, and
+    # an edit it is (documented in docs/scheduling.rst).
+    was_update = not list(children(previous)) and any(
+        child.published_start_timestamp is None
+        or child.published_start_timestamp < moment
+        or child.is_archived()
+        for _prop, child in children(version)
+    )
     previous.published_end_timestamp = None
     if was_update:
         version.status = st.UPDATABLE
@@ -998,20 +996,6 @@ def restore_deletion(run, tombstone, previous, moment) -> None:
         for _prop, child in list(children(owner)) if owner is not None else ():
             if child.is_tombstone() and child.published_start_timestamp == moment:
                 restore_deletion(run, child, _ended_sibling(run, child, moment), moment)
-
-
-def archive_number_skipped(run, version) -> bool:
-    """Whether ``version`` was archived with a number left out before its
-    own: the mark of a scheduled update (see :func:`archive`)."""
-    cls = sa.inspect(type(version)).base_mapper.class_
-    below = run.session.scalar(
-        sa.select(sa.func.max(cls.status)).where(
-            cls.code == version.code,
-            cls.status >= st.ARCHIVED,
-            cls.status < version.status,
-        )
-    )
-    return version.status - max(below or 0, st.ARCHIVED - 1) == 2
 
 
 def _ended_sibling(run, version, moment):

@@ -212,6 +212,7 @@ def machine_for(engine, clock, figures):
                 return
             self.session.flush()
             before = snapshot(self.connection)
+            inexact = operation == "publish" and self.documented_limit(version)
             try:
                 getattr(version, operation)(at=clock.peek() + timedelta(hours=1))
             except clio.ClioError:
@@ -221,8 +222,29 @@ def machine_for(engine, clock, figures):
                 return  # nothing was scheduled (e.g. publishing a published version)
             getattr(version, cancel)()
             self.session.flush()
+            if inexact:
+                self.count("schedules cancelled (documented limit)")
+                return  # the invariants still hold: ``consistent`` checks them
             assert snapshot(self.connection) == before, f"{operation}(at) then {cancel}()"
             self.count("schedules cancelled")
+
+        def documented_limit(self, version) -> bool:
+            """Whether publishing ``version``'s object meets one of the two
+            cases docs/scheduling.rst lists as not given back exactly: an
+            update without children (every B is one), and an edit that
+            adopts children its published version gained meanwhile."""
+            rows = {v.status: v for v in self.versions(type(version), version.code)}
+            published = next((v for s, v in rows.items() if s in st.PUBLISHED_STATUSES), None)
+            pending = next((v for s, v in rows.items() if s in st.NEW_VERSION_STATUSES), None)
+            kids = list(getattr(published, "bs", [])) if published is not None else []
+            if st.UPDATABLE in rows and not kids:
+                return True
+            if st.EDITABLE in rows and any(
+                k.status in st.NEW_VERSION_STATUSES + (st.PUBLISHED,) for k in kids
+            ):
+                return True
+            tree = kids + (list(getattr(pending, "bs", [])) if pending is not None else [])
+            return any(k.status == st.UPDATABLE for k in tree)
 
         @rule(which=hs.integers(0, 20), index=hs.integers(0, 6), text=TEXT)
         def change(self, which, index, text):
