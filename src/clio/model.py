@@ -18,6 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
 from zope.interface import implementer
 
 from clio import status as st
@@ -303,12 +304,30 @@ def _before_flush(session, flush_context, instances):
         notify(session, ObjectCreated(obj, None, obj.created_userid))
 
 
+def _user_column_keys(cls) -> frozenset:
+    """The mapped column attributes of ``cls`` that are not clio's."""
+    found = cls.__dict__.get("_clio_user_columns")
+    if found is None:
+        found = frozenset(
+            prop.key
+            for prop in sa.inspect(cls).column_attrs
+            if prop.key not in BOOKKEEPING_COLUMNS
+        )
+        type.__setattr__(cls, "_clio_user_columns", found)
+    return found
+
+
 def _user_columns_changed(obj) -> bool:
+    # Only attributes set since the load have a committed value; looking
+    # at those alone (and not through ``state.attrs``, which builds a
+    # namespace of every attribute per access) keeps a flush of a large
+    # tree cheap.
     state = sa.inspect(obj)
-    for prop in state.mapper.column_attrs:
-        if prop.key not in BOOKKEEPING_COLUMNS and state.attrs[prop.key].history.has_changes():
-            return True
-    return False
+    keys = _user_column_keys(type(obj))
+    return any(
+        key in keys and state.get_history(key, PASSIVE_NO_INITIALIZE).has_changes()
+        for key in list(state.committed_state)
+    )
 
 
 def _check_not_stale(session, versions) -> None:

@@ -107,7 +107,7 @@ def related(obj, prop) -> list:
         prop.key in state.dict
         and state.session is not None
         and _loaded_under_view(state)
-        and not state.attrs[prop.key].history.has_changes()
+        and not state.get_history(prop.key, attributes.PASSIVE_NO_INITIALIZE).has_changes()
     ):
         state.session.expire(obj, [prop.key])
     value = original(obj, prop)
