@@ -84,6 +84,16 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start : start + size]
 
 
+def base_mapper(cls):
+    """``sa.inspect(cls).base_mapper``, kept on the class: a run asks for
+    it for every version it touches."""
+    found = cls.__dict__.get("_clio_base_mapper")
+    if found is None:
+        found = sa.inspect(cls).base_mapper
+        type.__setattr__(cls, "_clio_base_mapper", found)
+    return found
+
+
 def live_or_ending(cls, now):
     """The versions a transition works on: those not archived, and archives
     whose published life ends after ``now`` (a pending schedule)."""
@@ -170,7 +180,7 @@ class Run:
     # -- the versions of one object, locked ------------------------------------
 
     def _key(self, version):
-        return (sa.inspect(type(version)).base_mapper, version.code)
+        return (base_mapper(type(version)), version.code)
 
     def versions(self, version) -> list:
         """The live versions of ``version``'s object (and those whose
