@@ -343,12 +343,39 @@ def check_schedule(run, version, cancelling=False) -> None:
     if not scheduled:
         return
     if cancelling and any(version is other for other in scheduled):
+        owner = scheduling_parent(run, version)
+        if owner is not None:
+            raise ScheduleError(
+                f"{type(version).__name__} code={version.code} is scheduled as "
+                f"part of {type(owner).__name__} code={owner.code}; revert() or "
+                f"discard() that to cancel the schedule"
+            )
         run.cancelling = True
         return
     raise ScheduleError(
         f"{type(version).__name__} code={version.code} has a pending "
         f"schedule; revert() or discard() the scheduled version first"
     )
+
+
+def scheduling_parent(run, version):
+    """The parent version whose schedule ``version``'s is part of, or None.
+
+    Publishing, expiring or deleting an object by schedule does the same to
+    its children at the same moment; a child cannot have one of its own
+    then (its transitions are refused), so a parent with a pending change
+    at the child's moment made the child's.  Cancelling goes through that
+    parent, or the tree would be left half scheduled."""
+    start, end = version.published_start_timestamp, version.published_end_timestamp
+    moment = start if start is not None and start > run.now else end
+    for prop in relations_of(type(version)).many_to_one:
+        parent = getattr(version, prop.key)
+        if parent is not None and moment in (
+            parent.published_start_timestamp,
+            parent.published_end_timestamp,
+        ):
+            return parent
+    return None
 
 
 def check_tree_schedules(run, version, step=None) -> None:
@@ -395,16 +422,28 @@ _UNDER_DELETION = frozenset(st.DELETED_STATUSES + (st.PUBLISHED_UNDER_DELETE,))
 def check_cancellable(step, parent, child) -> None:
     """A schedule must be cancellable to the exact state before it (SPEC
     §3.4), so a scheduled transition refuses trees where carrying it out
-    would destroy pending work: an expiry discards the pending versions
-    below the object, and a deletion deletes whatever joined its tree after
-    it was requested.  Done now, both are fine; they only cannot be
-    scheduled, and the error says what to do first."""
+    would destroy pending work or move it beyond recall: an expiry discards
+    the pending versions below the object, a deletion deletes whatever
+    joined its tree after it was requested, and an edit adopts pending
+    versions attached to the published version meanwhile (nothing tells
+    them from the edit's own afterwards).  Done now, all are fine; they only
+    cannot be scheduled, and the error says what to do first."""
     what = f"{type(child).__name__} code={child.code}"
     if step is expire and child.status in st.NEW_VERSION_STATUSES:
         raise ScheduleError(
             f"{what} below is {st.status_name(child.status)}; an expiry would "
             f"discard it, which a cancelled schedule could not undo. Publish or "
             f"discard it first, or expire now"
+        )
+    if (
+        step is publish
+        and parent.status == st.PUBLISHED_UNDER_EDIT
+        and child.status in st.NEW_VERSION_STATUSES
+    ):
+        raise ScheduleError(
+            f"{what} ({st.status_name(child.status)}) was attached to the "
+            f"published {type(parent).__name__} code={parent.code} while its "
+            f"edit was pending; attach it to the edit, or publish now"
         )
     if (
         step is publish
@@ -601,14 +640,16 @@ def publish_children(run, version) -> None:
 
 def adopt_children(run, previous, version) -> None:
     """Children attached to the published version while its edit was
-    pending follow the edit instead of being archived away (SPEC §3.3.5)."""
+    pending follow the edit instead of being archived away (SPEC §3.3.5).
+
+    A published child without a version under the edit (its own edit was
+    discarded meanwhile, say) moves over as it is: it stays live, with no
+    new version, since nothing about it changed."""
     for prop, child in list(children(previous)):
         if run.is_gone(child):
             continue
-        if child.status in st.NEW_VERSION_STATUSES:
+        if child.status in st.NEW_VERSION_STATUSES or child.status == st.PUBLISHED:
             move(child, prop, previous, version)
-        elif child.status == st.PUBLISHED:
-            attach(version, prop, edit_copy(run, child))
 
 
 def retire_children(run, parents) -> None:
@@ -969,10 +1010,12 @@ def unpublish(run, version, previous, moment):
         for prop, child in children(previous)
         if child.is_archived() and child.published_end_timestamp == moment
     }
-    for _prop, child in list(children(version)):
+    for prop, child in list(children(version)):
         if child.published_start_timestamp == moment:
             _, before = ended.pop((type(child), child.code), (None, None))
             cancel_child(run, child, before, moment)
+        elif child.status == st.PUBLISHED:
+            move(child, prop, version, previous)  # adopted as it was
     for prop, child in ended.values():
         # A deletion carried out with the parent by an earlier release,
         # which kept no tombstone: request the deletion again.
