@@ -230,8 +230,9 @@ def test_scheduled_deletion(session, clock):
 
 
 def add_tombstone(session, code, t):
-    """A zero-length ``[t, t)`` archive row of ``code``, written by hand as
-    clio is to keep them for scheduled deletions."""
+    """A zero-length ``[t, t)`` archive row of ``code``, written by hand
+    (the tombstones clio keeps for scheduled deletions are such rows too:
+    see test_scheduled_deletion)."""
     top = max(v.status for v in clio.versions(session, Page, code))
     with transition(session):
         tombstone = Page(code=code, title="tombstone")
