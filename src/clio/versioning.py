@@ -214,10 +214,12 @@ class Versioned:
         return self.as_of(self.context._now())
 
     def as_of(self, moment: datetime):
-        """The version live at ``moment`` (aware), or None."""
-        from clio.views import check_moment, live_at
+        """The version live at ``moment`` (aware), or None: one indexed
+        read, as fast however long the object's history is (see
+        :func:`clio.version_at`)."""
+        from clio.reads import version_at
 
-        return self._one(live_at(self._cls(), check_moment(moment, "moment")))
+        return version_at(self._session(), self._cls(), self.context.code, moment)
 
     def diff(self, other) -> dict:
         from clio.diffing import diff

@@ -396,6 +396,8 @@ def check_tree_schedules(run, version, step=None) -> None:
         if not pairs:
             return
         run.prefetch([child for _parent, child in pairs])
+        if run.at is not None and step is publish:
+            check_edit_tells(pairs)
         kids = []
         for parent, child in pairs:
             if id(child) in seen:
@@ -411,6 +413,26 @@ def check_tree_schedules(run, version, step=None) -> None:
             if run.at is not None:
                 check_cancellable(step, parent, child)
         level = kids
+
+
+def check_edit_tells(pairs) -> None:
+    """Refuse to schedule an edit whose publication would move *every*
+    child of the published version over unchanged (the edit's copies of
+    them all discarded): the published version would be left without
+    children, exactly as after an update, and a cancellation could not
+    tell which of the two to give back."""
+    below: dict = {}
+    for parent, child in pairs:
+        if parent.status == st.PUBLISHED_UNDER_EDIT:
+            below.setdefault(id(parent), (parent, []))[1].append(child)
+    for parent, kids in below.values():
+        if all(child.status == st.PUBLISHED for child in kids):
+            raise ScheduleError(
+                f"the edit of {type(parent).__name__} code={parent.code} has no "
+                f"version of any of its children (their edits were discarded); "
+                f"a cancelled schedule could not tell it from an update. Discard "
+                f"the edit and edit again, or publish now"
+            )
 
 
 #: What may hang below a pending deletion (or the version it deletes) when

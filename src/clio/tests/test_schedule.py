@@ -476,3 +476,21 @@ def test_a_childs_part_of_a_schedule_is_cancelled_through_its_parent(session, cl
     assert snapshot(session) == before
     target.revert()
     assert clio.check(session, [Page, Paragraph]) == []
+
+
+def test_scheduling_an_edit_that_lost_all_its_children_is_refused(session, clock):
+    """Every child would move over unchanged, as in an update: a
+    cancellation could not tell the two apart, so the schedule is refused."""
+    page = make_page(session, paragraphs=2)
+    page.publish()
+    draft = page.edit()
+    for paragraph in list(draft.paragraphs):
+        paragraph.discard()
+    session.flush()
+    before = snapshot(session)
+    with pytest.raises(clio.ScheduleError, match="tell it from an update"):
+        draft.publish(at=clock.peek() + HOUR)
+    assert snapshot(session) == before
+    draft.publish()
+    session.flush()
+    assert seen(session) == ("old", ["old 0", "old 1"])

@@ -231,13 +231,14 @@ def machine_for(engine, clock, figures):
         def documented_limit(self, version) -> bool:
             """Whether publishing ``version``'s object meets the case
             docs/scheduling.rst lists as not given back exactly: an update
-            without children (every B is one), the object's own or a
-            child's published along with it."""
+            whose published version has no child that was ever published
+            (every B is one), the object's own or a child's published along
+            with it."""
             rows = {v.status: v for v in self.versions(type(version), version.code)}
             published = next((v for s, v in rows.items() if s in st.PUBLISHED_STATUSES), None)
             pending = next((v for s, v in rows.items() if s in st.NEW_VERSION_STATUSES), None)
             kids = list(getattr(published, "bs", [])) if published is not None else []
-            if st.UPDATABLE in rows and not kids:
+            if st.UPDATABLE in rows and all(k.published_start_timestamp is None for k in kids):
                 return True
             tree = kids + (list(getattr(pending, "bs", [])) if pending is not None else [])
             return any(k.status == st.UPDATABLE for k in tree)
