@@ -1007,9 +1007,11 @@ def unpublish(run, version, previous, moment):
             if child.published_start_timestamp == moment:
                 unpublish(run, child, None, moment)
         return version
-    # An update moved the children over; an edit left them (archived) on
-    # the published version.  Without children the rows cannot tell, and
-    # an edit it is (documented in docs/scheduling.rst).
+    # An update moved every child over, those ever published among them;
+    # an edit leaves the archived ones on the published version (and a
+    # schedule of an edit that would leave none is refused, see
+    # check_edit_tells).  Without a child ever published the rows cannot
+    # tell, and an edit it is (documented in docs/scheduling.rst).
     was_update = not list(children(previous)) and any(
         child.published_start_timestamp is None
         or child.published_start_timestamp < moment
@@ -1039,8 +1041,9 @@ def unpublish(run, version, previous, moment):
         elif child.status == st.PUBLISHED:
             move(child, prop, version, previous)  # adopted as it was
     for prop, child in ended.values():
-        # A deletion carried out with the parent by an earlier release,
-        # which kept no tombstone: request the deletion again.
+        # An archive ended at the moment with nothing under the edit to
+        # restore it from: a child deletion scheduled before tombstones
+        # existed (development databases).  Ask for the deletion again.
         restore_published(run, child, moment)
         attach(version, prop, delete_copy(run, child))
     return previous
@@ -1067,8 +1070,9 @@ def restore_deletion(run, tombstone, previous, moment) -> None:
     tombstone.published_userid = None
     # The deletions of the children lie below either version (those asked
     # for before the parent's below the published one).
-    for owner in (tombstone, previous):
-        for _prop, child in list(children(owner)) if owner is not None else ():
+    owners = [tombstone] if previous is None else [tombstone, previous]
+    for owner in owners:
+        for _prop, child in list(children(owner)):
             if child.is_tombstone() and child.published_start_timestamp == moment:
                 restore_deletion(run, child, _ended_sibling(run, child, moment), moment)
 
