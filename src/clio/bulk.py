@@ -9,14 +9,15 @@ versions of every object of the batch with one ``SELECT ... WHERE code IN
 number of every object with one grouped query.  The per-object transition
 functions then find everything in the run's caches, so the batch costs a few
 statements however many objects it holds; the ORM's flush writes the
-resulting INSERTs and UPDATEs as executemany batches.
+resulting INSERTs and UPDATEs as executemany batches.  Children are walked
+the same way, a level of all the batch's trees at a time: one query per
+relation loads the collections, one per class locks the children (and one
+reads their archive numbers before a publish).
 
 The rules are the workflow's own, applied per object in input order, so
 results, statuses, timestamps and history are those of calling the
 transitions one by one, except that the whole batch shares one moment and
-one user id (a single run).  Children of a versioned object (one-to-many
-relations) are found and locked per child as in a single transition; only
-the objects passed in are prefetched.
+one user id (a single run).
 
 A batch is atomic like a single transition: it runs inside a SAVEPOINT, so
 if any object's transition raises, no object of the batch has changed.
@@ -33,7 +34,7 @@ from clio import events
 from clio import status as st
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code, transition
-from clio.workflow import Run, Workflow, check_schedule, edit, publish
+from clio.workflow import Run, Workflow, check_schedule, check_tree_schedules, edit, publish
 
 V = TypeVar("V")
 
@@ -97,6 +98,10 @@ def _batch(session, versions, step, announce, archives=False) -> list:
         run.now = type(versions[0])._now()
         for version in versions:
             check_schedule(run, version)
+        # As a single transition does: refuse a tree with a pending
+        # schedule below, and load and lock every tree level by level,
+        # for the whole batch at once.
+        check_tree_schedules(run, versions, step)
         if archives:
             run.prefetch(
                 [v for v in versions if not st.is_archived_status(v.status)], archives=True

@@ -39,7 +39,7 @@ from clio import events
 from clio.events import notify
 from clio.interfaces import IWorkflowed
 from clio.model import check_code, transition
-from clio.relations import attach, move, related, relations_of, unlink
+from clio.relations import attach, load_children, move, related, relations_of, unlink
 from clio.timestamps import as_utc
 from clio.userid import current_userid
 
@@ -378,15 +378,25 @@ def scheduling_parent(run, version):
     return None
 
 
-def check_tree_schedules(run, version, step=None) -> None:
+def check_tree_schedules(run, roots, step=None) -> None:
     """Refuse, before any change, a transition whose walk down the tree
     would meet a child with a pending schedule of its own (its interval
     would end before it starts), or a schedule that could not be cancelled
-    exactly (see :func:`check_cancellable`).  Children are locked level by
-    level, which the transition then reuses."""
-    level = list(run.versions(version))
-    seen = {id(v) for v in level}
+    exactly (see :func:`check_cancellable`).
+
+    ``roots`` are the versions transitioned (one, or a bulk batch).  The
+    walk goes level by level over all their trees, and it prepares what
+    the transition will need: one query per relation loads the level's
+    collections, one per class locks the children, and before a publish
+    one more reads their archive numbers."""
+    level, seen = [], set()
+    for root in roots:
+        for version in run.versions(root):
+            if id(version) not in seen:
+                seen.add(id(version))
+                level.append(version)
     while level:
+        load_children(level)
         pairs = [
             (parent, child)
             for parent in level
@@ -395,7 +405,7 @@ def check_tree_schedules(run, version, step=None) -> None:
         ]
         if not pairs:
             return
-        run.prefetch([child for _parent, child in pairs])
+        run.prefetch([child for _parent, child in pairs], archives=step is publish)
         if run.at is not None and step is publish:
             check_edit_tells(pairs)
         kids = []
@@ -407,7 +417,7 @@ def check_tree_schedules(run, version, step=None) -> None:
             if pending_schedule(run, child):
                 raise ScheduleError(
                     f"{type(child).__name__} code={child.code}, below "
-                    f"{type(version).__name__} code={version.code}, has a pending "
+                    f"{type(parent).__name__} code={parent.code}, has a pending "
                     f"schedule; revert() or discard() it first"
                 )
             if run.at is not None:
@@ -1123,7 +1133,7 @@ class Workflow:
         with transition(run.session):
             start(run, self.context, cancelling)
             if not run.cancelling:
-                check_tree_schedules(run, self.context, step)
+                check_tree_schedules(run, [self.context], step)
             before = {id(v): (v, v.status) for v in run.versions(self.context)}
             result = step(run, self.context)
         changed = (

@@ -1,12 +1,14 @@
 """clio.edit_all and clio.publish_all: the transitions of one by one, in a
 few statements per batch (SPEC §6)."""
 
+from datetime import timedelta
+
 import pytest
 from zope.component import getGlobalSiteManager
 
 import clio
 from clio import events
-from clio.tests.models import A, B, Plain
+from clio.tests.models import A, B, Page, Paragraph, Plain
 
 
 def make_plain(session, codes, publish=True):
@@ -236,3 +238,75 @@ def test_exported_from_clio():
 
     assert clio.edit_all is bulk.edit_all and clio.publish_all is bulk.publish_all
     assert {"edit_all", "publish_all"} <= set(clio.__all__)
+
+
+def make_trees(session, count, children=3):
+    """Pages with paragraphs: an ordinary (not dynamic) collection, which
+    a batch loads for all its parents at once."""
+    parents = []
+    for n in range(count):
+        page = Page(code=100 + n, title=f"p{n}")
+        for k in range(children):
+            page.paragraphs.append(Paragraph(code=1000 + 10 * n + k, text=f"{n}.{k}"))
+        parents.append(page)
+    session.add_all(parents)
+    session.flush()
+    return parents
+
+
+@pytest.mark.parametrize("count", [2, 8])
+def test_statements_per_batch_of_trees_do_not_grow_with_its_size(
+    session, count_statements, count
+):
+    """The children of the whole batch are loaded, locked and numbered a
+    level at a time: one statement each per level, not per tree."""
+    parents = make_trees(session, count)
+    session.commit()
+    for page in parents:
+        page.status  # load after commit, outside the count
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    not_inserts = lambda counted: [  # noqa: E731
+        s for s in counted.statements if not s.lstrip().upper().startswith("INSERT")
+    ]
+    with count_statements() as counted:
+        clio.publish_all(session, parents)
+        session.flush()
+    # lock parents, load their children and tags, lock the children,
+    # UPDATE parents and children (NEW versions need no archive numbers)
+    assert len(counted) == 6, counted.statements
+    session.commit()
+    for page in parents:
+        page.status  # load after commit, outside the count
+    with count_statements() as counted:
+        edits = clio.edit_all(session, parents)
+        session.flush()
+    # lock parents, load children and tags, lock children, load their
+    # tags, UPDATE originals (two tables), then the INSERTs of the copies
+    # (one per table; per row on SQLite, see above)
+    assert len(not_inserts(counted)) == 6, counted.statements
+    inserts = len(counted) - len(not_inserts(counted))
+    assert inserts == (count * 4 if sqlite else 2), counted.statements
+    session.commit()
+    for page in edits:
+        page.status  # load after commit, outside the count
+    with count_statements() as counted:
+        clio.publish_all(session, edits)
+        session.flush()
+    # lock, load children (of both versions) and tags, lock children,
+    # archive numbers of both classes, UPDATE archived and published of both
+    assert len(counted) == 10, counted.statements
+    assert all(p.status == clio.PUBLISHED for e in edits for p in e.paragraphs)
+    assert clio.check(session, [Page, Paragraph]) == []
+
+
+def test_a_batch_refuses_a_tree_with_a_pending_schedule_below(session, clock):
+    (page,) = make_trees(session, 1, children=1)
+    page.publish()
+    (paragraph,) = page.paragraphs
+    draft = paragraph.edit()
+    draft.publish(at=clock.peek() + timedelta(hours=1))
+    session.flush()
+    for bulk in (clio.edit_all, clio.publish_all):
+        with pytest.raises(clio.ScheduleError, match="pending schedule"):
+            bulk(session, [page])
+    assert page.status == clio.PUBLISHED
