@@ -103,12 +103,7 @@ def related(obj, prop) -> list:
     itself can have made, after reading it in full).
     """
     state = sa.inspect(obj)
-    if (
-        prop.key in state.dict
-        and state.session is not None
-        and _loaded_under_view(state)
-        and not state.get_history(prop.key, attributes.PASSIVE_NO_INITIALIZE).has_changes()
-    ):
+    if prop.key in state.dict and state.session is not None and _needs_load(state, prop):
         state.session.expire(obj, [prop.key])
     value = original(obj, prop)
     if value is None:
@@ -180,10 +175,11 @@ def load_children(parents) -> None:
             stmt = stmt.order_by(*prop.order_by)
         session = sa.inspect(owners[0]).session
         if prop.secondary is None:
-            for child in session.scalars(stmt):
-                found[getattr(child, child_key)].append(child)
+            rows = ((child, getattr(child, child_key)) for child in session.scalars(stmt))
         else:
-            for child, key in session.execute(stmt):
+            rows = session.execute(stmt)
+        for child, key in rows:
+            if key in found:  # else moved elsewhere in memory: not this parent's
                 found[key].append(child)
         for owner in owners:
             attributes.set_committed_value(owner, prop.key, found[getattr(owner, owner_key)])
