@@ -22,6 +22,7 @@ from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
 from zope.interface import implementer
 
 from clio import status as st
+from clio.classcache import class_cache, forget_class_cache
 from clio.exceptions import ImmutableVersionError, InvalidCodeError
 from clio.interfaces import IClioModel, IVersioned, IWorkflowed
 from clio.relations import relations_of
@@ -247,12 +248,11 @@ def _versioned_classes():
 
 @event.listens_for(sa.orm.Mapper, "after_configured")
 def _configure_versioned():
-    """Once mappers are configured (backrefs included): forget cached
-    relation lists and install the immutability guard on every column and
-    many-to-one relation of each versioned class."""
+    """Once mappers are configured (backrefs included): forget what was
+    cached from the mappings and install the immutability guard on every
+    column and many-to-one relation of each versioned class."""
     for cls in _versioned_classes():
-        if "_clio_relations" in cls.__dict__:
-            type.__delattr__(cls, "_clio_relations")
+        forget_class_cache(cls)
         guarded = cls.__dict__.get("_clio_guarded")
         if guarded is None:
             guarded = set()
@@ -306,15 +306,15 @@ def _before_flush(session, flush_context, instances):
 
 def _user_column_keys(cls) -> frozenset:
     """The mapped column attributes of ``cls`` that are not clio's."""
-    found = cls.__dict__.get("_clio_user_columns")
-    if found is None:
-        found = frozenset(
+    return class_cache(
+        cls,
+        "user_columns",
+        lambda: frozenset(
             prop.key
             for prop in sa.inspect(cls).column_attrs
             if prop.key not in BOOKKEEPING_COLUMNS
-        )
-        type.__setattr__(cls, "_clio_user_columns", found)
-    return found
+        ),
+    )
 
 
 def _user_columns_changed(obj) -> bool:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import attributes, interfaces as orm_interfaces
 
+from clio.classcache import class_cache
 from clio.exceptions import RelationError
 from clio.status import (
     ACTUAL_STATUSES,
@@ -49,9 +50,10 @@ def is_versioned_class(cls) -> bool:
 
 def relations_of(cls) -> Relations:
     """The relations of ``cls`` to other versioned classes (cached)."""
-    cached = cls.__dict__.get("_clio_relations")
-    if cached is not None:
-        return cached
+    return class_cache(cls, "relations", lambda: _find_relations(cls))
+
+
+def _find_relations(cls) -> Relations:
     one_to_many, many_to_many, many_to_one = [], [], []
     for prop in sa.inspect(cls).relationships:
         if not is_versioned_class(prop.mapper.class_):
@@ -62,9 +64,7 @@ def relations_of(cls) -> Relations:
             many_to_many.append(prop)
         else:
             many_to_one.append(prop)
-    found = Relations(tuple(one_to_many), tuple(many_to_many), tuple(many_to_one))
-    type.__setattr__(cls, "_clio_relations", found)
-    return found
+    return Relations(tuple(one_to_many), tuple(many_to_many), tuple(many_to_one))
 
 
 def managed_relation(cls, name: str):
@@ -150,10 +150,13 @@ def load_children(parents) -> None:
     """
     wanted: dict = {}
     for parent in parents:
+        managed = relations_of(type(parent)).managed
+        if not managed:
+            continue  # most classes: nothing to look at
         state = sa.inspect(parent)
         if state.session is None or not state.persistent:
             continue
-        for prop in relations_of(type(parent)).managed:
+        for prop in managed:
             if _batch_loadable(prop) and _needs_load(state, prop):
                 wanted.setdefault(prop, []).append(parent)
     for prop, owners in wanted.items():

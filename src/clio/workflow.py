@@ -24,6 +24,7 @@ from sqlalchemy.orm import object_session
 from zope.interface import implementer
 
 from clio import status as st
+from clio.classcache import class_cache
 from clio.exceptions import (
     ConflictError,
     DeleteError,
@@ -85,13 +86,9 @@ def _chunks(items: list, size: int = CHUNK):
 
 
 def base_mapper(cls):
-    """``sa.inspect(cls).base_mapper``, kept on the class: a run asks for
-    it for every version it touches."""
-    found = cls.__dict__.get("_clio_base_mapper")
-    if found is None:
-        found = sa.inspect(cls).base_mapper
-        type.__setattr__(cls, "_clio_base_mapper", found)
-    return found
+    """``sa.inspect(cls).base_mapper``, cached: a run asks for it for
+    every version it touches."""
+    return class_cache(cls, "base_mapper", lambda: sa.inspect(cls).base_mapper)
 
 
 def live_or_ending(cls, now):
@@ -115,10 +112,7 @@ def statements(cls, dialect: str) -> Statements:
     locking read, because InnoDB's plain reads see the transaction's old
     snapshot, not what a winner committed while we waited.
     """
-    cache = cls.__dict__.get("_clio_statements")
-    if cache is None:
-        cache = {}
-        type.__setattr__(cls, "_clio_statements", cache)
+    cache = class_cache(cls, "statements", dict)
     found = cache.get(dialect)
     if found is None:
         code, now = sa.bindparam("code"), sa.bindparam("now")
@@ -996,11 +990,7 @@ def cancel_schedule(run, version):
     if starting:
         scheduled = starting[0]
         moment = scheduled.published_start_timestamp
-        previous = next(
-            (v for v in involved if v.published_end_timestamp == moment and v.is_archived()),
-            None,
-        )
-        return unpublish(run, scheduled, previous, moment)
+        return unpublish(run, scheduled, _ended_sibling(run, scheduled, moment), moment)
     ended = involved[0]
     restore_published(run, ended, ended.published_end_timestamp)
     return ended
