@@ -35,6 +35,11 @@ def shape(session, cls, code):
     ]
 
 
+def inserts_of(counted) -> list:
+    """The INSERT statements among those counted."""
+    return [s for s in counted.statements if s.lstrip().upper().startswith("INSERT")]
+
+
 def history_kinds(session, cls, code):
     return [e.event_type for e in clio.history(clio.versions(session, cls, code))]
 
@@ -212,7 +217,7 @@ def test_statements_per_batch_do_not_grow_with_its_size(session, count_statement
     with count_statements() as counted:
         edits = clio.edit_all(session, objects)
         session.flush()
-    inserts = [s for s in counted.statements if s.lstrip().upper().startswith("INSERT")]
+    inserts = inserts_of(counted)
     others = [s for s in counted.statements if s not in inserts]
     # the lock query and the UPDATE of the originals ...
     assert len(others) <= 2, others
@@ -265,9 +270,6 @@ def test_statements_per_batch_of_trees_do_not_grow_with_its_size(
     for page in parents:
         page.status  # load after commit, outside the count
     sqlite = session.get_bind().dialect.name == "sqlite"
-    not_inserts = lambda counted: [  # noqa: E731
-        s for s in counted.statements if not s.lstrip().upper().startswith("INSERT")
-    ]
     with count_statements() as counted:
         clio.publish_all(session, parents)
         session.flush()
@@ -280,11 +282,11 @@ def test_statements_per_batch_of_trees_do_not_grow_with_its_size(
     with count_statements() as counted:
         edits = clio.edit_all(session, parents)
         session.flush()
-    # lock parents, load children and tags, lock children, load their
-    # tags, UPDATE originals (two tables), then the INSERTs of the copies
-    # (one per table; per row on SQLite, see above)
-    assert len(not_inserts(counted)) == 6, counted.statements
-    inserts = len(counted) - len(not_inserts(counted))
+    # lock parents, load their children and tags, lock the children,
+    # UPDATE originals (two tables), then the INSERTs of the copies (one
+    # per table; per row on SQLite, see above)
+    inserts = len(inserts_of(counted))
+    assert len(counted) - inserts == 6, counted.statements
     assert inserts == (count * 4 if sqlite else 2), counted.statements
     session.commit()
     for page in edits:
