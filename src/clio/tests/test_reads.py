@@ -350,6 +350,31 @@ def test_one_statement(session, count_statements):
     assert "max(" in statement.lower()
 
 
+def test_the_statement_is_built_once_per_class(session, clock):
+    """The SELECT is made once per class and kept with it, the code and the
+    moment bound when it runs (building it cost more than running it); it
+    is made again after SQLAlchemy configures the mappers anew."""
+    from clio import reads
+    from clio.model import _configure_versioned
+
+    first = make_page(session, code=1, title="one")
+    second = make_page(session, code=2, title="two")
+    first.publish()
+    second.publish()
+    session.flush()
+    statement = reads._statement(Page)
+    assert reads._statement(Page) is statement
+    assert reads._statement(A) is not statement
+    params = statement.compile().params
+    assert (params["clio_code"], params["clio_moment"]) == (None, None)
+    assert clio.version_at(session, Page, 1) is first
+    assert clio.version_at(session, Page, 2) is second
+    assert reads._statement(Page) is statement
+    _configure_versioned()  # what SQLAlchemy's after_configured event runs
+    assert reads._statement(Page) is not statement
+    assert clio.version_at(session, Page, 2) is second
+
+
 # --- inheritance ----------------------------------------------------------------------
 
 
@@ -415,6 +440,10 @@ def test_single_table_inheritance(inheritance_tables, session, clock):
     assert clio.version_at(session, Circle, 1, circle.published_start_timestamp) is circle
     assert clio.version_at(session, Square, 1) is None  # code 1 is a circle
     assert clio.version_at(session, Square, 2) is square
+    # Each class has a statement of its own, not its base class's.
+    from clio import reads
+
+    assert len({id(reads._statement(cls)) for cls in (Shape, Circle, Square)}) == 3
     for cls in (Shape, Circle, Square):
         assert_agrees_with_view(session, cls, 1, clock)
 
