@@ -38,6 +38,7 @@ described in ``docs/modern.rst``.
 from __future__ import annotations
 
 from datetime import datetime
+from types import CodeType
 from typing import Callable
 
 import sqlalchemy as sa
@@ -49,6 +50,7 @@ from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter
 
 from clio import status as st
+from clio.classcache import class_cache
 from clio.exceptions import ViewError
 from clio.timestamps import as_utc
 
@@ -104,10 +106,62 @@ def _view_criteria(cls, criterion) -> LoaderCriteriaOption:
     )
 
 
+def _live_at_criteria(cls, moment: datetime) -> LoaderCriteriaOption:
+    """The criterion of a timed view (``'published'``, ``as_of``) on
+    ``cls``, as a *lambda* criterion.
+
+    A statement runs with a new moment every time, so its criteria are made
+    for every statement, for every versioned class mapped in the process.
+    Built as expressions that cost about 50 µs per class (the ORM
+    attributes' comparison machinery), most of a read through a view.  A
+    lambda criterion is SQLAlchemy's own way for this: the lambda is
+    analysed once (per code object, and called per entity when a statement
+    is compiled), ``moment``, a closure variable, becomes a bound parameter
+    whose value is taken from the closure each time, so making one costs a
+    fifth and the compiled statement is still cached.  The lambda has the
+    mapped class (or an alias of it) as its argument, never the unmapped
+    base, so ``live_at`` finds the columns.
+
+    A lambda criterion has no expression to annotate; the code object of
+    this lambda (``_LIVE_AT_CODE``) marks it instead (``_is_view_criteria``).
+    """
+    return LoaderCriteriaOption(
+        cls, lambda entity: live_at(entity, moment), include_aliases=True
+    )
+
+
+#: The code of :func:`_live_at_criteria`'s lambda, which marks its criteria.
+_LIVE_AT_CODE = next(
+    const for const in _live_at_criteria.__code__.co_consts if isinstance(const, CodeType)
+)
+
+#: The criterion of each status view.
+_STATUS_CRITERIA = {
+    "editable": lambda cls: cls.status.in_(st.EDITABLE_STATUSES),
+    "actual": lambda cls: cls.status.in_(st.ACTUAL_STATUSES),
+    "archived": lambda cls: cls.status >= st.ARCHIVED,
+}
+
+
+def _status_criteria(cls, name: str) -> LoaderCriteriaOption:
+    """The criterion of the status view ``name`` on ``cls``.
+
+    It holds no value that changes between statements, so it is made once
+    and kept with the class (forgotten when the mappers are configured
+    again) rather than made for every statement.
+    """
+    return class_cache(
+        cls, f"clio.view:{name}", lambda: _view_criteria(cls, _STATUS_CRITERIA[name](cls))
+    )
+
+
 def _is_view_criteria(option) -> bool:
     if not isinstance(option, LoaderCriteriaOption):
         return False
     criterion = getattr(option, "where_criteria", None)
+    if getattr(option, "deferred_where_criteria", False):
+        fn = getattr(criterion, "fn", None)
+        return getattr(fn, "__code__", None) is _LIVE_AT_CODE
     return bool(getattr(criterion, "_annotations", {}).get(_MARK))
 
 
@@ -148,23 +202,16 @@ class ViewOption(UserDefinedOption):
 
         One option per mapped class rather than one lambda on the common
         base: a lambda criterion is analysed against the unmapped base
-        class, which has no columns.
+        class, which has no columns.  See :func:`_live_at_criteria` and
+        :func:`_status_criteria` for what keeps them cheap.
         """
         if self.name == "all":
             return []
+        classes = _mapped_versioned_classes()
         if self.is_timed:
             moment = self.as_of if self.as_of is not None else now_of()
-            make = lambda cls: live_at(cls, moment)  # noqa: E731
-        elif self.name == "editable":
-            make = lambda cls: cls.status.in_(st.EDITABLE_STATUSES)  # noqa: E731
-        elif self.name == "actual":
-            make = lambda cls: cls.status.in_(st.ACTUAL_STATUSES)  # noqa: E731
-        else:
-            make = lambda cls: cls.status >= st.ARCHIVED  # noqa: E731
-        return [
-            _view_criteria(cls, make(cls))
-            for cls in _mapped_versioned_classes()
-        ]
+            return [_live_at_criteria(cls, moment) for cls in classes]
+        return [_status_criteria(cls, self.name) for cls in classes]
 
     def __eq__(self, other):
         return isinstance(other, ViewOption) and (self.name, self.as_of) == (

@@ -524,3 +524,56 @@ def test_update_path_with_workflow_for_each_eager_style(loader_tables, session):
         old = session.scalars(sa.select(Parent).options(clio.view(as_of=t1))).one()
         assert [c.text for c in old.children] == expected, style
         session.expunge_all()
+
+
+# --- what a view costs per statement ---------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["editable", "actual", "archived"])
+def test_status_view_criteria_are_made_once_per_class(name):
+    """A status view's criteria hold nothing that changes between
+    statements: the same option objects serve every statement."""
+    first = clio.view(name).criteria(lambda: None)
+    again = clio.view(name).criteria(lambda: None)
+    assert first and all(a is b for a, b in zip(first, again, strict=True))
+
+
+def test_timed_view_criteria_are_view_criteria_with_fresh_moments():
+    """The timed views' criteria are lambda criteria (cheap to make for
+    every statement), still recognised as the view's own."""
+    from clio.views import _is_view_criteria
+
+    t1 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    criteria = clio.view(as_of=t1).criteria(lambda: None)
+    assert criteria and all(_is_view_criteria(c) for c in criteria)
+    assert all(c.deferred_where_criteria for c in criteria)
+    assert not _is_view_criteria(
+        sa.orm.with_loader_criteria(Page, lambda cls: cls.code > 0, include_aliases=True)
+    )
+    assert not _is_view_criteria(sa.orm.with_loader_criteria(Page, Page.code > 0))
+
+
+def test_timed_views_reuse_the_compiled_statement(connection, clock):
+    """The moment is a bound parameter, not part of the statement's cache
+    key: a new moment (or "now" read again) finds the compiled statement,
+    and still selects by its own value."""
+    cache = {}
+    cached = connection.execution_options(compiled_cache=cache)
+    with Session(bind=cached, join_transaction_mode="create_savepoint") as session:
+        page = make_page(session, paragraphs=0)
+        page.publish()
+        session.flush()
+        t1 = clock.peek()
+        draft = page.edit()
+        draft.title = "second"
+        draft.publish()
+        fresh(session)
+        assert read_page(session, clio.view(as_of=t1)).title == "page 1"
+        size = len(cache)
+        session.expunge_all()
+        assert read_page(session, clio.view("published")).title == "second"
+        session.expunge_all()
+        assert read_page(session, clio.view(as_of=t1 + timedelta(microseconds=1))).title == "page 1"
+        session.expunge_all()
+        assert read_page(session, clio.view(as_of=t1 - timedelta(days=1))) is None
+        assert len(cache) == size
