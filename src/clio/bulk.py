@@ -34,7 +34,16 @@ from clio import events
 from clio import status as st
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code, transition
-from clio.workflow import Run, Workflow, check_schedule, check_tree_schedules, edit, publish
+from clio.workflow import (
+    Run,
+    Workflow,
+    check_schedule,
+    check_tree_schedules,
+    children,
+    edit,
+    edit_copies,
+    publish,
+)
 
 V = TypeVar("V")
 
@@ -109,9 +118,49 @@ def _batch(session, versions, step, announce, archives=False) -> list:
         before = {
             key: [(v, v.status) for v in rows] for key, rows in run._versions.items()
         }
-        results = [step(run, version) for version in versions]
+        if step is edit:
+            copy_disjoint_trees(run, versions)
+        try:
+            results = [step(run, version) for version in versions]
+            run.send()
+        except BaseException:
+            run.forget_writes()
+            raise
     _announce(run, versions, results, before, announce)
     return results
+
+
+def copy_disjoint_trees(run, versions) -> None:
+    """Copy the trees of the batch's PUBLISHED versions together, a level
+    of all trees at a time (:func:`clio.workflow.edit_copies`), before the
+    one-by-one loop, which then finds each copy made.
+
+    Only when no member of the batch lies in the tree of a PUBLISHED one:
+    otherwise the order of the members decides what is copied (editing a
+    child first, say, makes its copy hang from the published parent), and
+    the batch goes one by one as the loop does.
+    """
+    roots, ids = [], set()
+    for version in versions:
+        if version.status == st.PUBLISHED and id(version) not in ids:
+            ids.add(id(version))
+            roots.append(version)
+    if not roots:
+        return
+    members = {run._key(version) for version in versions}
+    level = roots
+    while level:
+        below = []
+        for parent in level:
+            for _prop, child in children(parent):
+                if run.is_gone(child):
+                    continue
+                if run._key(child) in members:
+                    return
+                if child.status == st.PUBLISHED:
+                    below.append(child)
+        level = below
+    edit_copies(run, roots)
 
 
 def _announce(run, versions, results, before, announce) -> None:

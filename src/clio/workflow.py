@@ -20,11 +20,12 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.orm import object_session
+from sqlalchemy.orm import attributes, object_session
 from zope.interface import implementer
 
 from clio import status as st
 from clio.classcache import class_cache
+from clio.copies import make_copies
 from clio.exceptions import (
     ConflictError,
     DeleteError,
@@ -154,6 +155,9 @@ class Run:
         self._versions: dict = {}
         self._archive_max: dict = {}
         self.removed: set = set()
+        # Bookkeeping values written to stored versions, not yet sent:
+        # id(version) -> (version, {attribute: value}); see write().
+        self._writes: dict = {}
         # What the run did, in order, for the events sent afterwards.
         self.copies: list = []
         self.published: list = []
@@ -184,6 +188,7 @@ class Run:
         if found is None:
             cls = key[0].class_
             stmt = statements(cls, self.dialect).lock
+            self.send()  # the lock refreshes what it reads
             found = list(self.session.scalars(stmt, {"code": version.code, "now": self.now}))
             self._versions[key] = found
             self._include(version)
@@ -214,6 +219,8 @@ class Run:
             base, code = self._key(version)
             if (base, code) not in self._versions:
                 by_base.setdefault(base, set()).add(code)
+        if by_base:
+            self.send()  # the lock refreshes what it reads
         for base, codes in by_base.items():
             cls = base.class_
             for chunk in _chunks(sorted(codes)):
@@ -287,6 +294,98 @@ class Run:
 
     def is_gone(self, version) -> bool:
         return id(version) in self.removed or version in self.session.deleted
+
+    # -- writing clio's columns -------------------------------------------------
+
+    def write(self, version, **values) -> None:
+        """Set clio's bookkeeping columns of ``version`` (status, validity
+        interval, publisher).
+
+        A stored version gets the values in memory at once, as loaded
+        state (``set_committed_value``: no attribute events, no history,
+        not dirty), and the run sends them itself, one ``UPDATE`` per table
+        and set of columns for all the versions it wrote (:meth:`send`).
+        A tree's transition changes the statuses of every version in it;
+        through the unit of work that is a history and a dirty-state
+        bookkeeping per attribute and per object, which cost clio most of
+        its time on trees.  A version not yet stored is set as usual: its
+        ``INSERT`` carries the values.
+        """
+        state = sa.inspect(version)
+        if state.key is None:
+            for key, value in values.items():
+                setattr(version, key, value)
+            return
+        for key, value in values.items():
+            attributes.set_committed_value(version, key, value)
+        entry = self._writes.get(id(version))
+        if entry is None:
+            self._writes[id(version)] = (version, dict(values))
+        else:
+            entry[1].update(values)
+
+    def send(self) -> None:
+        """Send the values :meth:`write` holds: one ``UPDATE ... WHERE id
+        IN (...)`` per class and set of values, so that a tree whose
+        versions all change alike (every child to PUBLISHED at one moment,
+        say) costs one statement per class.  It runs before the run reads
+        versions again, so that the database agrees with memory, and when
+        the run ends.
+
+        The statements are ORM-enabled (with ``synchronize_session=False``:
+        memory already holds the values), so that they autoflush what is
+        pending first and the session's listeners see a write, as they
+        would see the flush (zope.sqlalchemy marks the session changed).
+        """
+        if not self._writes:
+            return
+        writes, self._writes = self._writes, {}
+        groups: dict = {}
+        for version, values in writes.values():
+            if self.is_gone(version):
+                continue
+            mapper = base_mapper(type(version))
+            key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
+            (ident,) = sa.inspect(version).identity
+            groups.setdefault(key, []).append(ident)
+        for (mapper, values), idents in groups.items():
+            stmt = _bookkeeping_update(mapper.class_, tuple(key for key, _ in values))
+            params = {f"clio_{key}": value for key, value in values}
+            for chunk in _chunks(sorted(idents)):
+                result = self.session.execute(stmt, {"clio_ids": chunk, **params})
+                if result.rowcount != len(chunk):
+                    raise ConflictError(
+                        f"{mapper.class_.__name__}: {len(chunk) - result.rowcount} "
+                        f"of the versions being changed were removed by another "
+                        f"transaction; reload and retry"
+                    )
+
+    def forget_writes(self) -> None:
+        """After a failed step: drop the values not sent and expire them,
+        so that memory shows what the database holds."""
+        writes, self._writes = self._writes, {}
+        for version, values in writes.values():
+            state = sa.inspect(version)
+            if state.session is not None and state.key is not None:
+                self.session.expire(version, list(values))
+
+
+def _bookkeeping_update(cls, keys: tuple) -> sa.Update:
+    """``UPDATE ... SET key = :clio_key ... WHERE id IN :clio_ids`` for
+    the attributes ``keys`` of ``cls``, built once per class and keys."""
+    cache = class_cache(cls, "bookkeeping_updates", dict)
+    stmt = cache.get(keys)
+    if stmt is None:
+        mapper = sa.inspect(cls)
+        (column,) = mapper.primary_key
+        ident = getattr(cls, mapper.get_property_by_column(column).key)
+        stmt = cache[keys] = (
+            sa.update(cls)
+            .where(ident.in_(sa.bindparam("clio_ids", expanding=True)))
+            .values({key: sa.bindparam(f"clio_{key}") for key in keys})
+            .execution_options(synchronize_session=False)
+        )
+    return stmt
 
 
 def start(run, version, cancelling=False) -> None:
@@ -499,52 +598,33 @@ def _column_keys(cls, skip_foreign_keys=False) -> list[str]:
     return [prop.key for prop in mapper.column_attrs if prop.key not in skip]
 
 
-def make_copy(run, version, status: int):
-    """A new version with the content of ``version`` (Clio 0.7 §3.7)."""
-    cls = type(version)
-    copy = sa.inspect(cls).class_manager.new_instance()
-    for key in _column_keys(cls):
-        setattr(copy, key, getattr(version, key))
-    for prop in relations_of(cls).many_to_one:
-        # Through the relationship, so loaded parent collections list the
-        # copy at once (the column copy alone shows only after a reload).
-        parent = getattr(version, prop.key)
-        if parent is not None:
-            setattr(copy, prop.key, parent)
-    copy.published_start_timestamp = None
-    copy.published_end_timestamp = None
-    copy.published_userid = None
-    copy.created_timestamp = run.now
-    copy.created_userid = run.userid
-    copy.status = status
-    run.session.add(copy)
-    run.added(copy)
-    run.copies.append(copy)
-    return copy
-
-
 def reset_content(run, version, source) -> None:
     """Give ``version`` the content of ``source`` again (revert)."""
     for key in _column_keys(type(version), skip_foreign_keys=True):
         setattr(version, key, getattr(source, key))
-    version.published_start_timestamp = None
-    version.published_end_timestamp = None
-    version.published_userid = None
-    version.created_timestamp = run.now
-    version.created_userid = run.userid
+    run.write(
+        version,
+        published_start_timestamp=None,
+        published_end_timestamp=None,
+        published_userid=None,
+        created_timestamp=run.now,
+        created_userid=run.userid,
+    )
 
 
 def archive(run, version, moment) -> None:
-    version.status = run.next_archive_status(version)
-    version.published_end_timestamp = moment
+    run.write(version, status=run.next_archive_status(version), published_end_timestamp=moment)
     run.archived.append(version)
 
 
 def make_published(run, version) -> None:
-    version.status = st.PUBLISHED
-    version.published_start_timestamp = run.moment
-    version.published_end_timestamp = None
-    version.published_userid = run.userid
+    run.write(
+        version,
+        status=st.PUBLISHED,
+        published_start_timestamp=run.moment,
+        published_end_timestamp=None,
+        published_userid=run.userid,
+    )
     run.published.append(version)
 
 
@@ -633,8 +713,8 @@ def publish(run, version, as_part=False):
     previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
     if run.at is not None:
         # Kept for a cancellation; see clio.status on tombstones.
-        version.published_userid = previous.published_userid
-    previous.published_userid = run.userid
+        run.write(version, published_userid=previous.published_userid)
+    run.write(previous, published_userid=run.userid)
     archive(run, previous, run.moment)
     retire_children(run, (version, previous))
     if run.at is None:
@@ -647,9 +727,12 @@ def publish(run, version, as_part=False):
 def bury(run, version) -> None:
     """Make a pending deletion published at ``run.at`` its tombstone: a
     version live during the empty interval ``[at, at)``, i.e. never."""
-    version.status = st.TOMBSTONE_FOR[version.status]
-    version.published_start_timestamp = run.moment
-    version.published_end_timestamp = run.moment
+    run.write(
+        version,
+        status=st.TOMBSTONE_FOR[version.status],
+        published_start_timestamp=run.moment,
+        published_end_timestamp=run.moment,
+    )
 
 
 def publish_children(run, version) -> None:
@@ -701,20 +784,54 @@ def retire_children(run, parents) -> None:
 
 
 def edit_copy(run, version):
-    """Make the EDITABLE version of a PUBLISHED one, children included."""
-    copy = make_copy(run, version, st.EDITABLE)
-    version.status = st.PUBLISHED_UNDER_EDIT
-    relations = relations_of(type(version))
-    for prop in relations.one_to_many:
-        for child in related(version, prop):
-            if run.is_gone(child):
-                continue
-            if child.status in st.NEW_VERSION_STATUSES:
-                move(child, prop, version, copy)
-            elif child.status == st.PUBLISHED:
-                attach(copy, prop, edit_copy(run, child))
-    link_published(version, copy)
+    """Make the EDITABLE version of a PUBLISHED one, children included:
+    published children are copied too, pending ones move to the copy."""
+    (copy,) = edit_copies(run, [version])
     return copy
+
+
+def edit_copies(run, versions) -> list:
+    """:func:`edit_copy` of many PUBLISHED versions whose trees do not
+    overlap, copied together a level at a time (``clio.edit_all``)."""
+    return copy_trees(
+        run, versions, st.EDITABLE, st.PUBLISHED_UNDER_EDIT, _move_pending_child
+    )
+
+
+def _move_pending_child(run, child, prop, original, copy) -> None:
+    if child.status in st.NEW_VERSION_STATUSES:
+        move(child, prop, original, copy)
+
+
+def copy_trees(run, versions, status, published_status, other_child, places=None) -> list:
+    """Copy the PUBLISHED ``versions`` and the PUBLISHED versions of their
+    trees with ``status``, and give the originals ``published_status``;
+    the top copies, in order.
+
+    The trees are copied a level at a time, every copy of a level and
+    class in one statement (:func:`clio.copies.make_copies`); each copied
+    child hangs from its parent's copy.  ``other_child(run, child, prop,
+    original, copy)`` handles the children that are not PUBLISHED.
+    ``places``: per version, None or the ``(relation, parent)`` its copy
+    hangs from instead of the original's parent."""
+    tops = make_copies(run, versions, status, places)
+    level = list(zip(versions, tops))
+    while level:
+        originals, below = [], []
+        for original, copy in level:
+            run.write(original, status=published_status)
+            for prop in relations_of(type(original)).one_to_many:
+                for child in related(original, prop):
+                    if run.is_gone(child):
+                        continue
+                    if child.status == st.PUBLISHED:
+                        originals.append(child)
+                        below.append((prop, copy))
+                    else:
+                        other_child(run, child, prop, original, copy)
+            link_published(original, copy)
+        level = list(zip(originals, make_copies(run, originals, status, below)))
+    return tops
 
 
 def link_published(version, copy) -> None:
@@ -758,8 +875,8 @@ def update(run, version):
     if status in (st.NEW, st.UPDATABLE):
         return version
     if status == st.PUBLISHED:
-        copy = make_copy(run, version, st.UPDATABLE)
-        version.status = st.PUBLISHED_UNDER_UPDATE
+        (copy,) = make_copies(run, [version], st.UPDATABLE)
+        run.write(version, status=st.PUBLISHED_UNDER_UPDATE)
         return copy
     if status == st.PUBLISHED_UNDER_UPDATE:
         return run.required_counterpart(version, (st.UPDATABLE,))
@@ -786,26 +903,25 @@ def update(run, version):
 # --- delete -----------------------------------------------------------------------
 
 
-def delete_copy(run, version):
-    """Make the DELETED version of a PUBLISHED one; its tree follows."""
-    copy = make_copy(run, version, st.DELETED)
-    version.status = st.PUBLISHED_UNDER_DELETE
-    for prop in relations_of(type(version)).one_to_many:
-        for child in related(version, prop):
-            if run.is_gone(child):
-                continue
-            if child.status == st.PUBLISHED:
-                attach(copy, prop, delete_copy(run, child))
-            elif child.status in (
-                st.NEW,
-                st.EDITABLE,
-                st.UPDATABLE,
-                st.PUBLISHED_UNDER_EDIT,
-                st.PUBLISHED_UNDER_UPDATE,
-            ):
-                delete(run, child)
-    link_published(version, copy)
+def delete_copy(run, version, place=None):
+    """Make the DELETED version of a PUBLISHED one; its tree follows: its
+    published children are copied as deletions too, pending ones are
+    deleted.  ``place``: see :func:`copy_trees`."""
+    (copy,) = copy_trees(
+        run, [version], st.DELETED, st.PUBLISHED_UNDER_DELETE, _delete_pending_child, [place]
+    )
     return copy
+
+
+def _delete_pending_child(run, child, prop, original, copy) -> None:
+    if child.status in (
+        st.NEW,
+        st.EDITABLE,
+        st.UPDATABLE,
+        st.PUBLISHED_UNDER_EDIT,
+        st.PUBLISHED_UNDER_UPDATE,
+    ):
+        delete(run, child)
 
 
 def delete_pending_children(run, version) -> None:
@@ -830,8 +946,8 @@ def delete(run, version):
     if status == st.EDITABLE:
         previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_EDIT,))
         delete_pending_children(run, version)
-        version.status = st.DELETED_EDITABLE
-        previous.status = st.PUBLISHED_UNDER_DELETE
+        run.write(version, status=st.DELETED_EDITABLE)
+        run.write(previous, status=st.PUBLISHED_UNDER_DELETE)
         return version
     if status == st.UPDATABLE:
         previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_UPDATE,))
@@ -842,14 +958,14 @@ def delete(run, version):
             if run.is_gone(child):
                 continue
             if child.status == st.PUBLISHED:
-                attach(version, prop, delete_copy(run, child))
+                delete_copy(run, child, (prop, version))
             elif child.status in st.NEW_VERSION_STATUSES or child.status in (
                 st.PUBLISHED_UNDER_EDIT,
                 st.PUBLISHED_UNDER_UPDATE,
             ):
                 delete(run, child)
-        version.status = st.DELETED_UPDATABLE
-        previous.status = st.PUBLISHED_UNDER_DELETE
+        run.write(version, status=st.DELETED_UPDATABLE)
+        run.write(previous, status=st.PUBLISHED_UNDER_DELETE)
         return version
     raise DeleteError(
         f"{type(version).__name__} code={version.code} is "
@@ -884,7 +1000,7 @@ def revert(run, version):
         return version
     if status == st.DELETED:
         previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
-        previous.status = st.PUBLISHED
+        run.write(previous, status=st.PUBLISHED)
         revert_children(run, version)
         revert_children(run, previous, only=st.DELETED_STATUSES)
         remove(run, version)
@@ -892,9 +1008,11 @@ def revert(run, version):
     if status in (st.DELETED_EDITABLE, st.DELETED_UPDATABLE):
         previous = run.required_counterpart(version, (st.PUBLISHED_UNDER_DELETE,))
         if status == st.DELETED_EDITABLE:
-            version.status, previous.status = st.EDITABLE, st.PUBLISHED_UNDER_EDIT
+            run.write(version, status=st.EDITABLE)
+            run.write(previous, status=st.PUBLISHED_UNDER_EDIT)
         else:
-            version.status, previous.status = st.UPDATABLE, st.PUBLISHED_UNDER_UPDATE
+            run.write(version, status=st.UPDATABLE)
+            run.write(previous, status=st.PUBLISHED_UNDER_UPDATE)
         revert_children(run, version)
         revert_children(run, previous, only=st.DELETED_STATUSES)
         return version
@@ -929,7 +1047,7 @@ def discard(run, version):
             elif owner is version:
                 move(child, prop, version, previous)  # its own pending version
     remove(run, version)
-    previous.status = st.PUBLISHED
+    run.write(previous, status=st.PUBLISHED)
     return previous
 
 
@@ -999,10 +1117,9 @@ def cancel_schedule(run, version):
 def unpublish(run, version, previous, moment):
     """Return ``version`` (published at ``moment``) to the pending state it
     had, and ``previous`` (archived at ``moment``) to published-under-it."""
-    version.published_start_timestamp = None
-    version.published_userid = None
+    run.write(version, published_start_timestamp=None, published_userid=None)
     if previous is None:
-        version.status = st.NEW
+        run.write(version, status=st.NEW)
         for _prop, child in list(children(version)):
             if child.published_start_timestamp == moment:
                 unpublish(run, child, None, moment)
@@ -1018,17 +1135,17 @@ def unpublish(run, version, previous, moment):
         or child.is_archived()
         for _prop, child in children(version)
     )
-    previous.published_end_timestamp = None
+    run.write(previous, published_end_timestamp=None)
     if was_update:
-        version.status = st.UPDATABLE
-        previous.status = st.PUBLISHED_UNDER_UPDATE
+        run.write(version, status=st.UPDATABLE)
+        run.write(previous, status=st.PUBLISHED_UNDER_UPDATE)
         for prop, child in list(children(version)):
             move(child, prop, version, previous)
             if child.published_start_timestamp == moment:
                 cancel_child(run, child, _ended_sibling(run, child, moment), moment)
         return previous
-    version.status = st.EDITABLE
-    previous.status = st.PUBLISHED_UNDER_EDIT
+    run.write(version, status=st.EDITABLE)
+    run.write(previous, status=st.PUBLISHED_UNDER_EDIT)
     ended = {
         (type(child), child.code): (prop, child)
         for prop, child in children(previous)
@@ -1045,7 +1162,7 @@ def unpublish(run, version, previous, moment):
         # restore it from: a child deletion scheduled before tombstones
         # existed (development databases).  Ask for the deletion again.
         restore_published(run, child, moment)
-        attach(version, prop, delete_copy(run, child))
+        delete_copy(run, child, (prop, version))
     return previous
 
 
@@ -1060,14 +1177,20 @@ def restore_deletion(run, tombstone, previous, moment) -> None:
     """Undo a deletion carried out at ``moment`` by a schedule: the
     tombstone is the pending deletion it was, and ``previous`` (archived at
     ``moment``) is published under it again, with its publisher back."""
-    tombstone.status = st.DELETED_FOR[tombstone.status]
-    tombstone.published_start_timestamp = None
-    tombstone.published_end_timestamp = None
+    run.write(
+        tombstone,
+        status=st.DELETED_FOR[tombstone.status],
+        published_start_timestamp=None,
+        published_end_timestamp=None,
+    )
     if previous is not None:
-        previous.status = st.PUBLISHED_UNDER_DELETE
-        previous.published_end_timestamp = None
-        previous.published_userid = tombstone.published_userid
-    tombstone.published_userid = None
+        run.write(
+            previous,
+            status=st.PUBLISHED_UNDER_DELETE,
+            published_end_timestamp=None,
+            published_userid=tombstone.published_userid,
+        )
+    run.write(tombstone, published_userid=None)
     # The deletions of the children lie below either version (those asked
     # for before the parent's below the published one).
     owners = [tombstone] if previous is None else [tombstone, previous]
@@ -1086,8 +1209,7 @@ def _ended_sibling(run, version, moment):
 
 def restore_published(run, version, moment) -> None:
     """Undo the archiving of ``version`` and of its children at ``moment``."""
-    version.status = st.PUBLISHED
-    version.published_end_timestamp = None
+    run.write(version, status=st.PUBLISHED, published_end_timestamp=None)
     for _prop, child in list(children(version)):
         if child.is_archived() and child.published_end_timestamp == moment:
             restore_published(run, child, moment)
@@ -1125,7 +1247,12 @@ class Workflow:
             if not run.cancelling:
                 check_tree_schedules(run, [self.context], step)
             before = {id(v): (v, v.status) for v in run.versions(self.context)}
-            result = step(run, self.context)
+            try:
+                result = step(run, self.context)
+                run.send()
+            except BaseException:
+                run.forget_writes()
+                raise
         changed = (
             run.copies
             or run.removed

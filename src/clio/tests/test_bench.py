@@ -72,8 +72,7 @@ def test_quick_run_on_each_database(database, tmp_path):
     assert bulk["batch"] == 4
     assert bulk["steps"]["round: publish"] <= 4
     assert bulk["steps"]["publish"] <= 4
-    if database.name != "sqlite":  # SQLite inserts the copies row by row
-        assert bulk["steps"]["round: edit"] <= 4
+    assert bulk["steps"]["round: edit"] <= 4
 
 
 def test_scaling_quick_run(database, tmp_path):

@@ -221,11 +221,9 @@ def test_statements_per_batch_do_not_grow_with_its_size(session, count_statement
     others = [s for s in counted.statements if s not in inserts]
     # the lock query and the UPDATE of the originals ...
     assert len(others) <= 2, others
-    # ... and the INSERT of the copies: one executemany, except on SQLite,
-    # where SQLAlchemy cannot batch INSERT ... RETURNING without a sentinel
-    # column (in-process calls there, not network round trips).
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    assert len(inserts) == (size if sqlite else 1), inserts
+    # ... and the INSERT ... RETURNING of the copies, one statement on every
+    # database (the copies are matched back by code, so SQLite may batch).
+    assert len(inserts) == 1, inserts
     for e in edits:
         e.name = "changed"
     session.flush()
@@ -269,7 +267,6 @@ def test_statements_per_batch_of_trees_do_not_grow_with_its_size(
     session.commit()
     for page in parents:
         page.status  # load after commit, outside the count
-    sqlite = session.get_bind().dialect.name == "sqlite"
     with count_statements() as counted:
         clio.publish_all(session, parents)
         session.flush()
@@ -283,11 +280,11 @@ def test_statements_per_batch_of_trees_do_not_grow_with_its_size(
         edits = clio.edit_all(session, parents)
         session.flush()
     # lock parents, load their children and tags, lock the children,
-    # UPDATE originals (two tables), then the INSERTs of the copies (one
-    # per table; per row on SQLite, see above)
+    # INSERT the copies a level of all trees at a time (one per table),
+    # UPDATE the originals (two tables)
     inserts = len(inserts_of(counted))
     assert len(counted) - inserts == 6, counted.statements
-    assert inserts == (count * 4 if sqlite else 2), counted.statements
+    assert inserts == 2, counted.statements
     session.commit()
     for page in edits:
         page.status  # load after commit, outside the count

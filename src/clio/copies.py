@@ -1,0 +1,209 @@
+"""Making new versions: the copies an edit, an update or a deletion starts.
+
+Editing a page with ten paragraphs makes eleven new rows.  Built one by one
+as ORM objects they cost, each, a round of attribute events and a place in
+the unit of work's flush plan, and on SQLite one ``INSERT`` apiece (it cannot
+batch ``INSERT ... RETURNING`` for the unit of work).  :func:`make_copies`
+inserts all the copies of one class at once instead, with an ORM bulk
+``INSERT ... RETURNING`` that hands back the new rows as persistent objects
+(one statement per class, or a few executemany batches), and then puts
+them where loaded collections in memory expect them, without history,
+since the database already holds the links.
+
+What is copied: every mapped column except the primary key, with the
+bookkeeping of a new version (not published, created now by the run's
+user) and the status asked for; the foreign keys of many-to-one relations
+point where the original's do, or, for a copy made *under* another copy
+(a child in a copied tree), to that copy.  Collections of a fresh copy
+start empty (the database has nothing under a new row); the workflow fills
+them.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from sqlalchemy.orm import attributes
+
+from clio.classcache import class_cache
+from clio.relations import attach, is_dynamic, relations_of
+
+__all__ = ["make_copies"]
+
+
+def copied_keys(cls) -> tuple[str, ...]:
+    """The column attributes a copy takes from its original: all but the
+    primary key and the status (cached per class)."""
+
+    def find():
+        mapper = sa.inspect(cls)
+        skip = {mapper.get_property_by_column(col).key for col in mapper.primary_key}
+        skip.add("status")
+        return tuple(prop.key for prop in mapper.column_attrs if prop.key not in skip)
+
+    return class_cache(cls, "copied_keys", find)
+
+
+def _pairs(prop) -> list[tuple[str, str]]:
+    """(parent attribute, child attribute) of a one-to-many relation's
+    foreign key, by attribute key (cached on the parent class)."""
+    cache = class_cache(prop.parent.class_, "fk_pairs", dict)
+    found = cache.get(prop.key)
+    if found is None:
+        found = cache[prop.key] = [
+            (
+                prop.parent.get_property_by_column(local).key,
+                prop.mapper.get_property_by_column(remote).key,
+            )
+            for local, remote in prop.synchronize_pairs
+        ]
+    return found
+
+
+def reverse_collection(prop):
+    """The one-to-many relation on the parent side of the many-to-one
+    ``prop`` (same foreign key), or None (cached on the child class)."""
+    cache = class_cache(prop.parent.class_, "reverse_collections", dict)
+    if prop.key not in cache:
+        found = None
+        for other in relations_of(prop.mapper.class_).one_to_many:
+            if set(other.remote_side) == set(prop.local_columns) and issubclass(
+                prop.parent.class_, other.mapper.class_
+            ):
+                found = other
+                break
+        cache[prop.key] = found
+    return cache[prop.key]
+
+
+def _row(run, version, status: int, place) -> dict:
+    state_dict = sa.inspect(version).dict
+    row = {}
+    for key in copied_keys(type(version)):
+        row[key] = state_dict[key] if key in state_dict else getattr(version, key)
+    row.update(
+        status=status,
+        published_start_timestamp=None,
+        published_end_timestamp=None,
+        published_userid=None,
+        created_timestamp=run.now,
+        created_userid=run.userid,
+    )
+    if place is not None:
+        prop, parent = place
+        for parent_key, child_key in _pairs(prop):
+            row[child_key] = getattr(parent, parent_key)
+    return row
+
+
+def returns_rows(dialect) -> bool:
+    """Whether ``INSERT ... RETURNING`` can hand the copies back."""
+    return bool(dialect.insert_returning)
+
+
+def _insert(session, cls, rows: list[dict]) -> list:
+    """Insert ``rows`` of ``cls``; the new persistent objects, in order."""
+    codes = [row["code"] for row in rows]
+    if returns_rows(session.get_bind(sa.inspect(cls)).dialect) and len(set(codes)) == len(codes):
+        # Matched back by code (one copy per object in a batch), so the
+        # database may return the rows in any order and batch freely.
+        stmt = sa.insert(cls).returning(cls)
+        by_code = {copy.code: copy for copy in session.scalars(stmt, rows)}
+        return [by_code[code] for code in codes]
+    # No RETURNING (MySQL): through the unit of work, as plain objects.
+    manager = sa.inspect(cls).class_manager
+    copies = []
+    for row in rows:
+        copy = manager.new_instance()
+        for key, value in row.items():
+            setattr(copy, key, value)
+        session.add(copy)
+        copies.append(copy)
+    session.flush()
+    return copies
+
+
+def _show(parent, prop, copies: list) -> None:
+    """List ``copies`` in ``parent``'s collection ``prop`` if it is loaded
+    in memory (they are linked in the database already)."""
+    if is_dynamic(prop):
+        return
+    state = sa.inspect(parent)
+    if prop.key not in state.dict:
+        return  # loads with the copies when first read
+    history = state.get_history(prop.key, attributes.PASSIVE_NO_INITIALIZE)
+    if history.has_changes():
+        for copy in copies:
+            attach(parent, prop, copy)
+    else:
+        current = list(state.dict[prop.key])
+        attributes.set_committed_value(parent, prop.key, current + list(copies))
+
+
+def _show_in_loaded_parents(session, copy, skip) -> None:
+    """List ``copy`` in the loaded collections of the parents its
+    many-to-one foreign keys name (found in the identity map: no SQL)."""
+    for prop in relations_of(type(copy)).many_to_one:
+        if prop is skip:
+            continue
+        reverse = reverse_collection(prop)
+        if reverse is None:
+            continue
+        if [local for local, _remote in reverse.synchronize_pairs] != list(
+            reverse.parent.primary_key
+        ):
+            continue  # the key is not the parent's primary key
+        values = tuple(getattr(copy, child_key) for _parent_key, child_key in _pairs(reverse))
+        if any(value is None for value in values):
+            continue
+        key = reverse.parent.identity_key_from_primary_key(values)
+        parent = session.identity_map.get(key)
+        if parent is not None:
+            _show(parent, reverse, [copy])
+
+
+def make_copies(run, versions: list, status: int, places: list | None = None) -> list:
+    """New versions with the content of ``versions`` and ``status``, in
+    order, stored at once (Clio 0.7 §3.7).
+
+    ``places`` gives, per version, None or ``(relation, parent)``: the
+    one-to-many relation and the (new) parent version the copy hangs from
+    instead of the original's parent.
+    """
+    if not versions:
+        return []
+    session = run.session
+    # Foreign keys are read from the columns: send what moved in memory.
+    session.flush()
+    places = places if places is not None else [None] * len(versions)
+    copies: list = [None] * len(versions)
+    by_class: dict = {}
+    for index, version in enumerate(versions):
+        by_class.setdefault(type(version), []).append(index)
+    for cls, indexes in by_class.items():
+        rows = [_row(run, versions[i], status, places[i]) for i in indexes]
+        for index, copy in zip(indexes, _insert(session, cls, rows)):
+            copies[index] = copy
+    below: dict = {}
+    for copy, place in zip(copies, places):
+        for prop in relations_of(type(copy)).managed:
+            if not is_dynamic(prop):
+                attributes.set_committed_value(copy, prop.key, [])
+        skip = None
+        if place is not None:
+            prop, parent = place
+            below.setdefault((id(parent), prop), (parent, prop, []))[2].append(copy)
+            skip = _many_to_one_of(prop)
+        _show_in_loaded_parents(session, copy, skip)
+        run.added(copy)
+        run.copies.append(copy)
+    for parent, prop, kids in below.values():
+        _show(parent, prop, kids)
+    return copies
+
+
+def _many_to_one_of(prop):
+    """The many-to-one relation going back along the one-to-many ``prop``."""
+    for other in relations_of(prop.mapper.class_).many_to_one:
+        if reverse_collection(other) is prop:
+            return other
+    return None

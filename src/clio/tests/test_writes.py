@@ -1,0 +1,193 @@
+"""How a transition writes: clio's columns set-wise (``Run.write`` and
+``Run.send``) and new versions inserted a class and tree level at a time
+(``clio.copies.make_copies``)."""
+
+import pytest
+import sqlalchemy as sa
+
+import clio
+from clio import copies, workflow
+from clio.tests.models import Page, Paragraph, Plain, Tag
+from clio.workflow import Run
+
+
+def statuses_in_database(session, cls, code):
+    table = sa.inspect(cls).local_table
+    rows = session.connection().execute(
+        sa.select(table.c.status).where(table.c.code == code).order_by(table.c.status)
+    )
+    return [status for (status,) in rows]
+
+
+def make_page(session, code=1, paragraphs=3, tags=0):
+    page = Page(code=code, title="page")
+    for n in range(paragraphs):
+        page.paragraphs.append(Paragraph(code=code * 100 + n, text=f"p{n}"))
+    for n in range(tags):
+        page.tags.append(Tag(code=code * 100 + 50 + n, name=f"t{n}"))
+    session.add(page)
+    session.flush()
+    for tag in page.tags:
+        tag.publish()  # only published partners are linked to copies
+    return page
+
+
+def test_a_transition_is_in_the_database_when_it_returns(session):
+    """No flush needed, and the versions are not left dirty: the run sent
+    its own UPDATE."""
+    obj = Plain(1, "one")
+    session.add(obj)
+    obj.publish()
+    draft = obj.edit()
+    assert statuses_in_database(session, Plain, 1) == [clio.EDITABLE, clio.PUBLISHED_UNDER_EDIT]
+    assert obj not in session.dirty and not session.is_modified(obj)
+    assert sa.inspect(draft).persistent  # inserted by the run as well
+    draft.publish()
+    assert statuses_in_database(session, Plain, 1) == [clio.PUBLISHED, 1000]
+    assert obj.status == 1000 and obj.published_end_timestamp is not None
+
+
+def test_a_tree_costs_one_insert_and_one_update_per_class(session, count_statements):
+    page = make_page(session, paragraphs=5)
+    page.publish()
+    session.commit()
+    page.status  # loaded outside the count
+    with count_statements() as counted:
+        draft = page.edit()
+        session.flush()
+    verbs = [s.lstrip().split(None, 1)[0].upper() for s in counted.statements]
+    # INSERT the page's copy, then its five paragraphs' in one statement;
+    # UPDATE the published page and, in one statement, its paragraphs
+    assert verbs.count("INSERT") == 2, counted.statements
+    assert verbs.count("UPDATE") == 2, counted.statements
+    assert sorted(p.status for p in draft.paragraphs) == [clio.EDITABLE] * 5
+    assert sorted(p.status for p in page.paragraphs) == [clio.PUBLISHED_UNDER_EDIT] * 5
+
+
+def test_copies_hang_from_the_copies_of_their_parents(session):
+    page = make_page(session, paragraphs=3, tags=2)
+    page.publish()
+    session.commit()
+    draft = page.edit()
+    session.expire_all()
+    assert sorted(p.text for p in draft.paragraphs) == ["p0", "p1", "p2"]
+    assert all(p.page is draft for p in draft.paragraphs)
+    assert [t.name for t in draft.tags] == ["t0", "t1"]  # published partners
+    assert sorted(p.text for p in page.paragraphs) == ["p0", "p1", "p2"]
+    assert {p.id for p in draft.paragraphs}.isdisjoint({p.id for p in page.paragraphs})
+
+
+def test_a_copy_shows_in_the_loaded_collection_of_its_parent(session):
+    """Editing one paragraph: its copy hangs from the published page, and
+    the page's loaded list shows it at once, with nothing left to flush."""
+    page = make_page(session, paragraphs=2)
+    page.publish()
+    session.commit()
+    loaded = list(page.paragraphs)
+    draft = loaded[0].edit()
+    assert draft in page.paragraphs and draft.page is page
+    assert not session.is_modified(page)
+    session.flush()
+    session.expire_all()
+    assert draft in page.paragraphs
+
+
+def test_copies_without_insert_returning(session, monkeypatch):
+    """Where INSERT ... RETURNING is missing (MySQL), the copies go through
+    the unit of work, to the same result."""
+    monkeypatch.setattr(copies, "returns_rows", lambda dialect: False)
+    page = make_page(session, paragraphs=2, tags=1)
+    page.publish()
+    draft = page.edit()
+    assert sa.inspect(draft).persistent
+    assert sorted(p.status for p in draft.paragraphs) == [clio.EDITABLE] * 2
+    draft.title = "changed"
+    draft.publish()
+    session.expire_all()
+    assert page.status == 1000 and draft.status == clio.PUBLISHED
+    assert [t.name for t in draft.tags] == ["t0"]
+
+
+def test_a_failed_step_leaves_memory_as_the_database_holds_it(session, monkeypatch):
+    """A transition that raises after writing some values (here a fault in
+    the middle of publishing a tree) sends none of them, and the versions
+    in memory show what the database holds."""
+    page = make_page(session, paragraphs=2)
+
+    def broken(run, version):
+        raise RuntimeError("fault")
+
+    monkeypatch.setattr(workflow, "publish_children", broken)
+    with pytest.raises(RuntimeError):
+        page.publish()
+    assert page.status == clio.NEW and page.published_start_timestamp is None
+    assert statuses_in_database(session, Page, page.code) == [clio.NEW]
+    monkeypatch.undo()
+    page.publish()
+    assert statuses_in_database(session, Page, page.code) == [clio.PUBLISHED]
+
+
+def test_a_row_removed_before_sending_is_a_conflict(session):
+    obj = Plain(1, "one")
+    session.add(obj)
+    session.flush()
+    run = Run(obj)
+    run.write(obj, status=clio.PUBLISHED)
+    table = sa.inspect(Plain).local_table
+    session.connection().execute(sa.delete(table).where(table.c.id == obj.id))
+    with pytest.raises(clio.ConflictError, match="removed by another transaction"):
+        run.send()
+
+
+def test_values_are_grouped_by_what_is_written(session, count_statements):
+    """Versions written alike share one UPDATE; a version written twice
+    sends its last values once."""
+    objects = [Plain(code, f"p{code}") for code in (1, 2, 3)]
+    session.add_all(objects)
+    session.flush()
+    run = Run(objects[0])
+    with count_statements() as counted:
+        for obj in objects:
+            run.write(obj, status=clio.PUBLISHED)
+        run.write(objects[2], status=clio.NEW)
+        run.write(objects[2], status=clio.DELETED)
+        run.send()
+    assert len(counted) == 2, counted.statements
+    assert statuses_in_database(session, Plain, 1) == [clio.PUBLISHED]
+    assert statuses_in_database(session, Plain, 3) == [clio.DELETED]
+    with count_statements() as counted:
+        run.send()  # nothing left
+    assert len(counted) == 0
+
+
+def tree_shape(session, page_code):
+    """(code, status, code of the parent) of every version of a page and
+    its paragraphs, without ids."""
+    session.flush()
+    session.expire_all()
+    rows = []
+    for page in clio.versions(session, Page, page_code):
+        rows.append((-1, page.status, None))
+        for paragraph in page.paragraphs:
+            rows.append((paragraph.code % 100, paragraph.status, page.status))
+    return sorted(rows, key=repr)
+
+
+@pytest.mark.parametrize("deleted", [False, True])
+def test_edit_all_over_overlapping_trees_is_one_by_one(session, deleted):
+    """A batch holding a page and, before it, one of its paragraphs (or
+    that paragraph's pending deletion): the order decides what is copied,
+    so the batch gives exactly what editing them one by one gives."""
+    outcomes = []
+    for code, batch in ((1, True), (2, False)):
+        page = make_page(session, code=code, paragraphs=2)
+        page.publish()
+        first = sorted(page.paragraphs, key=lambda p: p.code)[0]
+        member = first.delete() if deleted else first
+        if batch:
+            clio.edit_all(session, [member, page])
+        else:
+            member.edit()
+            page.edit()
+        outcomes.append(tree_shape(session, code))
+    assert outcomes[0] == outcomes[1]
