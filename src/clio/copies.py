@@ -22,10 +22,11 @@ them.
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.orm import attributes
+from sqlalchemy.orm import attributes, make_transient_to_detached
 
 from clio.classcache import class_cache
 from clio.relations import attach, is_dynamic, relations_of
+from clio.session import mark_written
 
 __all__ = ["make_copies"]
 
@@ -38,9 +39,42 @@ def copied_keys(cls) -> tuple[str, ...]:
         mapper = sa.inspect(cls)
         skip = {mapper.get_property_by_column(col).key for col in mapper.primary_key}
         skip.add("status")
-        return tuple(prop.key for prop in mapper.column_attrs if prop.key not in skip)
+        return tuple(
+            prop.key
+            for prop in mapper.column_attrs
+            if prop.key not in skip and _stored_column(mapper, prop) is not None
+        )
 
     return class_cache(cls, "copied_keys", find)
+
+
+def _stored_column(mapper, prop):
+    """The table column a column attribute is stored in, or None for a
+    computed one (``column_property`` of an expression)."""
+    column = prop.columns[0]
+    if isinstance(column, sa.Column) and column.table in mapper.tables:
+        return column
+    return None
+
+
+def _core_insert(cls):
+    """What :func:`_insert` needs for ``cls`` (cached): the ``INSERT ...
+    RETURNING id, code`` of its table, the column key of each attribute
+    key, and the primary key's attribute key."""
+
+    def build():
+        mapper = sa.inspect(cls)
+        (ident,) = mapper.primary_key
+        code = mapper.get_property("code").columns[0]
+        columns = {
+            prop.key: _stored_column(mapper, prop).key
+            for prop in mapper.column_attrs
+            if _stored_column(mapper, prop) is not None
+        }
+        stmt = sa.insert(ident.table).returning(ident, code)
+        return stmt, columns, mapper.get_property_by_column(ident).key
+
+    return class_cache(cls, "core_insert", build)
 
 
 def _pairs(prop) -> list[tuple[str, str]]:
@@ -101,16 +135,45 @@ def returns_rows(dialect) -> bool:
 
 
 def _insert(session, cls, rows: list[dict]) -> list:
-    """Insert ``rows`` of ``cls``; the new persistent objects, in order."""
+    """Insert ``rows`` of ``cls``; the new persistent objects, in order.
+
+    One Core ``INSERT ... RETURNING id, code`` for all rows (an executemany
+    the driver batches); the objects are then built from the values sent
+    and the ids returned and joined to the session as loaded
+    (``make_transient_to_detached``): what the ORM's own bulk ``INSERT ...
+    RETURNING`` would do, at a quarter of its cost for a single row, since
+    it reads every column back and builds the object from the result.
+    The rows are matched back by code (one copy per object in a batch), so
+    the database may return them in any order.
+    """
+    mapper = sa.inspect(cls)
     codes = [row["code"] for row in rows]
-    if returns_rows(session.get_bind(sa.inspect(cls)).dialect) and len(set(codes)) == len(codes):
-        # Matched back by code (one copy per object in a batch), so the
-        # database may return the rows in any order and batch freely.
-        stmt = sa.insert(cls).returning(cls)
-        by_code = {copy.code: copy for copy in session.scalars(stmt, rows)}
-        return [by_code[code] for code in codes]
-    # No RETURNING (MySQL): through the unit of work, as plain objects.
-    manager = sa.inspect(cls).class_manager
+    if (
+        returns_rows(session.get_bind(mapper).dialect)
+        and len(set(codes)) == len(codes)
+        and len(mapper.tables) == 1
+    ):
+        stmt, columns, ident_key = _core_insert(cls)
+        connection = session.connection(bind_arguments={"mapper": mapper})
+        result = connection.execute(
+            stmt, [{columns[key]: value for key, value in row.items()} for row in rows]
+        )
+        idents = {code: ident for ident, code in result}
+        mark_written(session)
+        manager = mapper.class_manager
+        copies = []
+        for row in rows:
+            copy = manager.new_instance()
+            state_dict = attributes.instance_dict(copy)
+            state_dict.update(row)
+            state_dict[ident_key] = idents[row["code"]]
+            make_transient_to_detached(copy)
+            session.add(copy)
+            copies.append(copy)
+        return copies
+    # No RETURNING (MySQL), or a class over several tables (joined
+    # inheritance): through the unit of work, as plain objects.
+    manager = mapper.class_manager
     copies = []
     for row in rows:
         copy = manager.new_instance()

@@ -344,11 +344,10 @@ def _check_not_stale(session, versions) -> None:
         loaded = state.committed_state.get("status", state.dict.get("status"))
         by_table.setdefault(sa.inspect(type(obj)).local_table, {})[obj.id] = (obj, loaded)
     connection = session.connection()
+    locking = connection.dialect.name != "sqlite"
     for table, rows in by_table.items():
-        stmt = sa.select(table.c.id, table.c.status).where(table.c.id.in_(list(rows)))
-        if connection.dialect.name != "sqlite":
-            stmt = stmt.with_for_update()
-        current = dict(connection.execute(stmt).all())
+        stmt = _status_read(type(next(iter(rows.values()))[0]), table, locking)
+        current = dict(connection.execute(stmt, {"ids": list(rows)}).all())
         for row_id, (obj, loaded) in rows.items():
             now = current.get(row_id)
             if loaded is None:
@@ -371,6 +370,22 @@ def _check_not_stale(session, versions) -> None:
                     f"transaction since this session loaded it "
                     f"(now {current.get(row_id)!r}); reload and retry"
                 )
+
+
+def _status_read(cls, table, locking: bool) -> sa.Select:
+    """``SELECT id, status ... WHERE id IN :ids`` (locking where the
+    database can), built once per class."""
+    cache = class_cache(cls, "status_reads", dict)
+    key = (table, locking)
+    stmt = cache.get(key)
+    if stmt is None:
+        stmt = sa.select(table.c.id, table.c.status).where(
+            table.c.id.in_(sa.bindparam("ids", expanding=True))
+        )
+        if locking:
+            stmt = stmt.with_for_update()
+        cache[key] = stmt
+    return stmt
 
 
 class transition:

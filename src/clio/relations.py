@@ -103,7 +103,7 @@ def related(obj, prop) -> list:
     itself can have made, after reading it in full).
     """
     state = sa.inspect(obj)
-    if prop.key in state.dict and state.session is not None and _needs_load(state, prop):
+    if prop.key in state.dict and state.session is not None and needs_load(state, prop):
         state.session.expire(obj, [prop.key])
     value = original(obj, prop)
     if value is None:
@@ -114,7 +114,7 @@ def related(obj, prop) -> list:
     return list(value)
 
 
-def _needs_load(state, prop) -> bool:
+def needs_load(state, prop) -> bool:
     """Whether :func:`related` would load ``prop`` of ``state``'s object."""
     if prop.key not in state.dict:
         return True
@@ -123,7 +123,7 @@ def _needs_load(state, prop) -> bool:
     ).has_changes()
 
 
-def _batch_loadable(prop) -> bool:
+def batch_loadable(prop) -> bool:
     """A collection loaded by plain key equality: ``child.fk = parent.key``
     for one-to-many, through one association table for many-to-many."""
     if is_dynamic(prop) or prop.lazy in ("raise", "raise_on_sql", "noload"):
@@ -157,7 +157,7 @@ def load_children(parents) -> None:
         if state.session is None or not state.persistent:
             continue
         for prop in managed:
-            if _batch_loadable(prop) and _needs_load(state, prop):
+            if batch_loadable(prop) and needs_load(state, prop):
                 wanted.setdefault(prop, []).append(parent)
     for prop, owners in wanted.items():
         if len(owners) < 2:
@@ -165,27 +165,43 @@ def load_children(parents) -> None:
         (local, remote), = prop.synchronize_pairs
         owner_key = prop.parent.get_property_by_column(local).key
         found: dict = {getattr(owner, owner_key): [] for owner in owners}
-        if prop.secondary is None:
-            child_key = prop.mapper.get_property_by_column(remote).key
-            stmt = sa.select(prop.mapper).where(remote.in_(list(found)))
-        else:
-            stmt = (
-                sa.select(prop.mapper, remote)
-                .join(prop.secondary, prop.secondaryjoin)
-                .where(remote.in_(list(found)))
-            )
-        if prop.order_by:
-            stmt = stmt.order_by(*prop.order_by)
+        stmt = _children_statement(prop)
+        params = {"keys": list(found)}
         session = sa.inspect(owners[0]).session
         if prop.secondary is None:
-            rows = ((child, getattr(child, child_key)) for child in session.scalars(stmt))
+            child_key = prop.mapper.get_property_by_column(remote).key
+            rows = (
+                (child, getattr(child, child_key)) for child in session.scalars(stmt, params)
+            )
         else:
-            rows = session.execute(stmt)
+            rows = session.execute(stmt, params)
         for child, key in rows:
             if key in found:  # else moved elsewhere in memory: not this parent's
                 found[key].append(child)
         for owner in owners:
             attributes.set_committed_value(owner, prop.key, found[getattr(owner, owner_key)])
+
+
+def _children_statement(prop) -> sa.Select:
+    """The query :func:`load_children` runs for ``prop``, with the parents'
+    keys bound as ``:keys`` (built once per relation)."""
+    cache = class_cache(prop.parent.class_, "children_statements", dict)
+    stmt = cache.get(prop.key)
+    if stmt is None:
+        ((_local, remote),) = prop.synchronize_pairs
+        keys = sa.bindparam("keys", expanding=True)
+        if prop.secondary is None:
+            stmt = sa.select(prop.mapper).where(remote.in_(keys))
+        else:
+            stmt = (
+                sa.select(prop.mapper, remote)
+                .join(prop.secondary, prop.secondaryjoin)
+                .where(remote.in_(keys))
+            )
+        if prop.order_by:
+            stmt = stmt.order_by(*prop.order_by)
+        cache[prop.key] = stmt
+    return stmt
 
 
 def attach(obj, prop, other) -> None:

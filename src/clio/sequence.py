@@ -20,6 +20,8 @@ import zlib
 
 import sqlalchemy as sa
 
+from clio.session import mark_written
+
 
 class Sequence:
     """``Sequence(name, metadata)``; call it with a session for a new code."""
@@ -79,7 +81,7 @@ class Sequence:
             # rollback of the caller does not give it back).
             with connection.engine.begin() as own:
                 return self._apply(own, statement, read)
-        _mark_changed(session)
+        mark_written(session)
         return value
 
     def _apply(self, connection, statement, read: bool):
@@ -123,14 +125,3 @@ class Sequence:
 
 def _is_mariadb(connection) -> bool:
     return connection.dialect.name in ("mysql", "mariadb")
-
-
-def _mark_changed(session) -> None:
-    """Tell zope.sqlalchemy (when it manages the session) that Core SQL
-    wrote something, so the transaction commits instead of rolling back."""
-    try:
-        from zope.sqlalchemy.datamanager import _SESSION_STATE, mark_changed
-    except ImportError:  # pragma: no cover
-        return
-    if session in _SESSION_STATE:
-        mark_changed(session)

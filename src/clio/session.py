@@ -32,6 +32,16 @@ from clio.model import REGISTRY_KEY
 from clio.userid import SESSION_KEY as USERID_KEY
 from clio.userid import UNKNOWN_USERID
 
+def mark_written(session) -> None:
+    """Tell zope.sqlalchemy, when it manages ``session``, that clio wrote
+    through Core statements (which its listeners do not see), so that the
+    transaction commits instead of rolling back as a read-only one."""
+    from zope.sqlalchemy.datamanager import _SESSION_STATE, mark_changed
+
+    if session in _SESSION_STATE:
+        mark_changed(session)
+
+
 #: The database used when the settings name none.
 DEFAULT_URL = "sqlite:///clio.sqlite"
 #: Registry key of the session factory used by ``request.dbsession``.

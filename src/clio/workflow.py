@@ -41,7 +41,17 @@ from clio import events
 from clio.events import notify
 from clio.interfaces import IWorkflowed
 from clio.model import check_code, transition
-from clio.relations import attach, load_children, move, related, relations_of, unlink
+from clio.session import mark_written
+from clio.relations import (
+    attach,
+    batch_loadable,
+    load_children,
+    move,
+    needs_load,
+    related,
+    relations_of,
+    unlink,
+)
 from clio.timestamps import as_utc
 from clio.userid import current_userid
 
@@ -100,35 +110,89 @@ def live_or_ending(cls, now):
 
 class Statements(NamedTuple):
     lock: sa.Select
+    lock_many: sa.Select
     archive_max: sa.Select
+    archive_max_many: sa.Select
 
 
 def statements(cls, dialect: str) -> Statements:
-    """The run's two queries for ``cls``, built once per class and dialect.
+    """The run's queries for ``cls``, built once per class and dialect.
 
     ``lock`` reads an object's live versions (and those whose published
     life ends in the future), refreshing what the session holds, with
-    ``FOR UPDATE`` where the database has row locks.  ``archive_max``
-    finds the highest archive number of the object; on MariaDB it is a
-    locking read, because InnoDB's plain reads see the transaction's old
+    ``FOR UPDATE`` where the database has row locks; ``lock_many`` does
+    the same for a list of codes (``:codes``, expanding).
+    ``archive_max`` finds the highest archive number of an object,
+    ``archive_max_many`` of each of a list of codes; they are Core
+    statements on the table (no objects to load), and on MariaDB locking
+    reads, because InnoDB's plain reads see the transaction's old
     snapshot, not what a winner committed while we waited.
     """
     cache = class_cache(cls, "statements", dict)
     found = cache.get(dialect)
     if found is None:
-        code, now = sa.bindparam("code"), sa.bindparam("now")
+        code, codes, now = (
+            sa.bindparam("code"),
+            sa.bindparam("codes", expanding=True),
+            sa.bindparam("now"),
+        )
         lock = (
             sa.select(cls)
             .where(cls.code == code, live_or_ending(cls, now))
             .execution_options(populate_existing=True)
         )
-        archive_max = sa.select(sa.func.max(cls.status)).where(cls.code == code)
+        lock_many = (
+            sa.select(cls)
+            .where(cls.code.in_(codes), live_or_ending(cls, now))
+            .order_by(cls.code, cls.id)
+            .execution_options(populate_existing=True)
+        )
+        columns = sa.inspect(cls).base_mapper.columns
+        code_column, status = columns["code"], columns["status"]
+        archive_max = sa.select(sa.func.max(status)).where(code_column == code)
+        archive_max_many = (
+            sa.select(code_column, sa.func.max(status))
+            .where(code_column.in_(codes))
+            .group_by(code_column)
+        )
         if dialect != "sqlite":
             lock = lock.with_for_update()
+            lock_many = lock_many.with_for_update()
         if dialect in ("mysql", "mariadb"):
             archive_max = archive_max.with_for_update()
-        found = cache[dialect] = Statements(lock, archive_max)
+            archive_max_many = archive_max_many.with_for_update()
+        found = cache[dialect] = Statements(lock, lock_many, archive_max, archive_max_many)
     return found
+
+
+def _children_and_versions(prop, dialect: str) -> sa.Select:
+    """The query of :meth:`Run.lock_children` for the one-to-many
+    ``prop`` (built once per relation and dialect)."""
+    cache = class_cache(prop.parent.class_, "children_and_versions", dict)
+    stmt = cache.get((prop.key, dialect))
+    if stmt is None:
+        cls = prop.mapper.class_
+        ((_local, remote),) = prop.synchronize_pairs
+        keys = sa.bindparam("keys", expanding=True)
+        siblings = remote.table.alias("clio_siblings")
+        code = prop.mapper.get_property("code").columns[0]
+        codes = sa.select(siblings.c[code.name]).where(siblings.c[remote.name].in_(keys))
+        stmt = (
+            sa.select(cls)
+            .where(
+                sa.or_(
+                    remote.in_(keys),
+                    sa.and_(cls.code.in_(codes), live_or_ending(cls, sa.bindparam("now"))),
+                )
+            )
+            .execution_options(populate_existing=True)
+        )
+        if prop.order_by:
+            stmt = stmt.order_by(*prop.order_by)
+        if dialect != "sqlite":
+            stmt = stmt.with_for_update()
+        cache[(prop.key, dialect)] = stmt
+    return stmt
 
 
 class Run:
@@ -222,18 +286,10 @@ class Run:
         if by_base:
             self.send()  # the lock refreshes what it reads
         for base, codes in by_base.items():
-            cls = base.class_
+            stmt = statements(base.class_, self.dialect).lock_many
             for chunk in _chunks(sorted(codes)):
                 found: dict = {code: [] for code in chunk}
-                stmt = (
-                    sa.select(cls)
-                    .where(cls.code.in_(chunk), live_or_ending(cls, self.now))
-                    .order_by(cls.code, cls.id)
-                    .execution_options(populate_existing=True)
-                )
-                if self.dialect != "sqlite":
-                    stmt = stmt.with_for_update()
-                for row in self.session.scalars(stmt):
+                for row in self.session.scalars(stmt, {"codes": chunk, "now": self.now}):
                     found[row.code].append(row)
                 for code, rows in found.items():
                     self._versions[(base, code)] = rows
@@ -242,23 +298,84 @@ class Run:
         if archives:
             self._prefetch_archive_numbers(versions)
 
+    def lock_children(self, parents) -> None:
+        """Load the one-to-many collections of ``parents`` that need
+        loading and lock the live versions of the children's objects, in
+        one query per relation::
+
+            SELECT child ... WHERE child.fk IN (:parents)
+               OR (child.code IN (SELECT code ... WHERE fk IN (:parents))
+                   AND <live or ending>)  FOR UPDATE
+
+        The rows under the parents (whatever their status) fill the
+        collections; the live ones are each child object's locked
+        versions, as :meth:`prefetch` would lock them.  A walk down a tree
+        needs both, and this costs one statement and one load of each row
+        instead of two.  Relations it cannot serve (dynamic, a join
+        condition of their own, a child class over several tables) are
+        left to :func:`clio.relations.load_children` and :meth:`prefetch`.
+        """
+        wanted: dict = {}
+        for parent in parents:
+            one_to_many = relations_of(type(parent)).one_to_many
+            if not one_to_many:
+                continue
+            state = sa.inspect(parent)
+            if state.session is None or not state.persistent:
+                continue
+            for prop in one_to_many:
+                if (
+                    batch_loadable(prop)
+                    and prop.secondary is None
+                    and len(prop.mapper.tables) == 1
+                    and needs_load(state, prop)
+                ):
+                    wanted.setdefault(prop, []).append(parent)
+        if not wanted:
+            return
+        self.send()  # the query refreshes what it reads
+        for prop, owners in wanted.items():
+            ((local, remote),) = prop.synchronize_pairs
+            owner_key = prop.parent.get_property_by_column(local).key
+            child_key = prop.mapper.get_property_by_column(remote).key
+            found: dict = {getattr(owner, owner_key): [] for owner in owners}
+            live: dict = {}
+            stmt = _children_and_versions(prop, self.dialect)
+            for chunk in _chunks(sorted(found)):
+                for row in self.session.scalars(stmt, {"keys": chunk, "now": self.now}):
+                    key = getattr(row, child_key)
+                    if key in found:
+                        found[key].append(row)
+                    if row.status < st.ARCHIVED or (
+                        row.published_end_timestamp is not None
+                        and row.published_end_timestamp > self.now
+                    ):
+                        rows = live.setdefault(self._key(row), [])
+                        if not any(row is other for other in rows):
+                            rows.append(row)
+            for owner in owners:
+                attributes.set_committed_value(
+                    owner, prop.key, found[getattr(owner, owner_key)]
+                )
+            for rows in found.values():
+                for row in rows:
+                    key = self._key(row)
+                    if key not in self._versions:
+                        self._versions[key] = live.get(key, [])
+
     def _prefetch_archive_numbers(self, versions) -> None:
         by_base: dict = {}
         for version in versions:
             key = self._key(version)
             if key not in self._archive_max and version.status != st.NEW:
                 by_base.setdefault(key[0], set()).add(key[1])
+        if by_base:
+            self.send()
         for base, codes in by_base.items():
-            cls = base.class_
+            stmt = statements(base.class_, self.dialect).archive_max_many
+            connection = self.session.connection(bind_arguments={"mapper": base})
             for chunk in _chunks(sorted(codes)):
-                stmt = (
-                    sa.select(cls.code, sa.func.max(cls.status))
-                    .where(cls.code.in_(chunk))
-                    .group_by(cls.code)
-                )
-                if self.dialect in ("mysql", "mariadb"):
-                    stmt = stmt.with_for_update()  # see statements()
-                found = dict(self.session.execute(stmt).all())
+                found = dict(connection.execute(stmt, {"codes": chunk}).all())
                 for code in chunk:
                     self._archive_max[(base, code)] = max(found.get(code) or 0, st.ARCHIVED - 1)
 
@@ -285,8 +402,10 @@ class Run:
         key = self._key(version)
         current = self._archive_max.get(key)
         if current is None:
+            self.send()
             stmt = statements(key[0].class_, self.dialect).archive_max
-            current = self.session.scalar(stmt, {"code": version.code})
+            connection = self.session.connection(bind_arguments={"mapper": key[0]})
+            current = connection.execute(stmt, {"code": version.code}).scalar()
             current = max(current or 0, st.ARCHIVED - 1)
         current += 1
         self._archive_max[key] = current
@@ -325,17 +444,18 @@ class Run:
             entry[1].update(values)
 
     def send(self) -> None:
-        """Send the values :meth:`write` holds: one ``UPDATE ... WHERE id
-        IN (...)`` per class and set of values, so that a tree whose
+        """Send the values :meth:`write` holds: one ``UPDATE`` per class
+        and set of values (``WHERE id IN (...)``), so that a tree whose
         versions all change alike (every child to PUBLISHED at one moment,
         say) costs one statement per class.  It runs before the run reads
         versions again, so that the database agrees with memory, and when
         the run ends.
 
-        The statements are ORM-enabled (with ``synchronize_session=False``:
-        memory already holds the values), so that they autoflush what is
-        pending first and the session's listeners see a write, as they
-        would see the flush (zope.sqlalchemy marks the session changed).
+        Core statements: the ORM's own for this (bulk UPDATE) costs twice
+        as much per statement, which an object without relations, with
+        one or two statements per transition, would feel.  So that
+        zope.sqlalchemy commits what they wrote, the session is marked
+        changed (:func:`clio.session.mark_written`).
         """
         if not self._writes:
             return
@@ -348,17 +468,27 @@ class Run:
             key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
             (ident,) = sa.inspect(version).identity
             groups.setdefault(key, []).append(ident)
+        if not groups:
+            return
         for (mapper, values), idents in groups.items():
-            stmt = _bookkeeping_update(mapper.class_, tuple(key for key, _ in values))
+            keys = tuple(key for key, _ in values)
             params = {f"clio_{key}": value for key, value in values}
+            connection = self.session.connection(bind_arguments={"mapper": mapper})
             for chunk in _chunks(sorted(idents)):
-                result = self.session.execute(stmt, {"clio_ids": chunk, **params})
+                if len(chunk) == 1:
+                    stmt = _bookkeeping_update(mapper, keys, many=False)
+                    params["clio_id"] = chunk[0]
+                else:
+                    stmt = _bookkeeping_update(mapper, keys, many=True)
+                    params["clio_ids"] = chunk
+                result = connection.execute(stmt, params)
                 if result.rowcount != len(chunk):
                     raise ConflictError(
                         f"{mapper.class_.__name__}: {len(chunk) - result.rowcount} "
                         f"of the versions being changed were removed by another "
                         f"transaction; reload and retry"
                     )
+        mark_written(self.session)
 
     def forget_writes(self) -> None:
         """After a failed step: drop the values not sent and expire them,
@@ -370,20 +500,23 @@ class Run:
                 self.session.expire(version, list(values))
 
 
-def _bookkeeping_update(cls, keys: tuple) -> sa.Update:
-    """``UPDATE ... SET key = :clio_key ... WHERE id IN :clio_ids`` for
-    the attributes ``keys`` of ``cls``, built once per class and keys."""
-    cache = class_cache(cls, "bookkeeping_updates", dict)
-    stmt = cache.get(keys)
+def _bookkeeping_update(mapper, keys: tuple, many: bool) -> sa.Update:
+    """``UPDATE t SET col = :clio_key, ... WHERE id = :clio_id`` (or ``id
+    IN :clio_ids``) for the attributes ``keys`` of a versioned class,
+    built once per class, keys and form."""
+    cache = class_cache(mapper.class_, "bookkeeping_updates", dict)
+    stmt = cache.get((keys, many))
     if stmt is None:
-        mapper = sa.inspect(cls)
-        (column,) = mapper.primary_key
-        ident = getattr(cls, mapper.get_property_by_column(column).key)
-        stmt = cache[keys] = (
-            sa.update(cls)
-            .where(ident.in_(sa.bindparam("clio_ids", expanding=True)))
-            .values({key: sa.bindparam(f"clio_{key}") for key in keys})
-            .execution_options(synchronize_session=False)
+        (ident,) = mapper.primary_key
+        if many:
+            where = ident.in_(sa.bindparam("clio_ids", expanding=True))
+        else:
+            where = ident == sa.bindparam("clio_id")
+        columns = {mapper.get_property(key).columns[0]: key for key in keys}
+        stmt = cache[(keys, many)] = (
+            sa.update(ident.table)
+            .where(where)
+            .values({column: sa.bindparam(f"clio_{key}") for column, key in columns.items()})
         )
     return stmt
 
@@ -489,7 +622,8 @@ def check_tree_schedules(run, roots, step=None) -> None:
                 seen.add(id(version))
                 level.append(version)
     while level:
-        load_children(level)
+        run.lock_children(level)
+        load_children(level)  # what lock_children leaves (many-to-many)
         pairs = [
             (parent, child)
             for parent in level

@@ -191,3 +191,28 @@ def test_edit_all_over_overlapping_trees_is_one_by_one(session, deleted):
             page.edit()
         outcomes.append(tree_shape(session, code))
     assert outcomes[0] == outcomes[1]
+
+
+def test_statements_of_a_tree_edit_and_publish(session, count_statements):
+    """The statements of a page with five paragraphs, one tree level:
+    what the hand-written baseline does, plus the page's tags (a second
+    relation, loaded to link the copy)."""
+    page = make_page(session, paragraphs=5)
+    page.publish()
+    session.commit()
+    page.status  # loaded outside the count
+    with count_statements() as counted:
+        draft = page.edit()
+    # lock the page; load and lock its paragraphs (one query); load its
+    # tags; INSERT the page's copy, then the paragraphs'; UPDATE the page,
+    # then the paragraphs
+    assert len(counted) == 7, counted.statements
+    session.commit()
+    draft.status
+    with count_statements() as counted:
+        draft.publish()
+    # lock the page; load and lock the paragraphs of both versions; load
+    # the tags; archive numbers of the paragraphs, then of the page;
+    # UPDATE archived and published, page and paragraphs
+    assert len(counted) == 9, counted.statements
+    assert page.status == 1000 and draft.status == clio.PUBLISHED
