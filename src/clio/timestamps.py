@@ -7,8 +7,10 @@ an old database are read as UTC.
 
 Every version row carries four of these columns, so converting a value is
 on the path of every row clio reads: a listing of a thousand versions
-converts four thousand.  Two things keep that cheap (a third of what
-SQLAlchemy's generic ``process_result_value`` path cost):
+converts four thousand.  Two things keep that cheap (per value, from a
+sixth of what SQLAlchemy's generic ``process_result_value`` path cost on
+MariaDB's naive values to a half on PostgreSQL's aware ones, measured on
+CPython 3.11):
 
 * ``datetime.replace(tzinfo=...)`` is slow on CPython 3.11 (about 0.8 µs,
   it goes through keyword parsing and the type's constructor);
