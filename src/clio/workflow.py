@@ -177,13 +177,15 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
         siblings = remote.table.alias("clio_siblings")
         code = prop.mapper.get_property("code").columns[0]
         codes = sa.select(siblings.c[code.name]).where(siblings.c[remote.name].in_(keys))
+        # Every row under the parents has its code among ``codes``: the
+        # database finds all rows through the code index, then keeps those
+        # under the parents and the live ones (an OR at the top would scan
+        # the table on MariaDB and a status index on PostgreSQL).
         stmt = (
             sa.select(cls)
             .where(
-                sa.or_(
-                    remote.in_(keys),
-                    sa.and_(cls.code.in_(codes), live_or_ending(cls, sa.bindparam("now"))),
-                )
+                cls.code.in_(codes),
+                sa.or_(remote.in_(keys), live_or_ending(cls, sa.bindparam("now"))),
             )
             .execution_options(populate_existing=True)
         )

@@ -131,3 +131,75 @@ def test_versioned_as_of_uses_an_index(filled):
         assert old.title == "7/2"
         (sql, params), = seen
         assert uses_an_index(plan(filled, sql, params))
+
+
+def test_walking_a_tree_uses_the_code_index(connection):
+    """The query that loads a tree level and locks the children's versions
+    (``Run.lock_children``) finds the rows through the children's code
+    index, not by scanning the table (which, with ``FOR UPDATE``, would
+    also lock every row it scans on MariaDB)."""
+    from clio.tests.models import Paragraph
+
+    pages, paragraphs = [], []
+    for code in range(1, CODES + 1):
+        pages.append(
+            dict(
+                code=code,
+                status=clio.PUBLISHED,
+                created_timestamp=T0,
+                published_start_timestamp=T0,
+                title=str(code),
+            )
+        )
+    connection.execute(sa.insert(Page.__table__), pages)
+    ids = dict(connection.execute(sa.select(Page.__table__.c.code, Page.__table__.c.id)).all())
+    for code in range(1, CODES + 1):
+        for k in range(3):
+            for n in range(VERSIONS):
+                last = n == VERSIONS - 1
+                paragraphs.append(
+                    dict(
+                        code=code * 10 + k,
+                        status=clio.PUBLISHED if last else clio.ARCHIVED + n,
+                        created_timestamp=moment(n),
+                        published_start_timestamp=moment(n),
+                        published_end_timestamp=None if last else moment(n + 1),
+                        page_id=ids[code],
+                        text=f"{code}.{k}/{n}",
+                    )
+                )
+    connection.execute(sa.insert(Paragraph.__table__), paragraphs)
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE")
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    seen = []
+
+    def capture(conn, cursor, sql, parameters, context, executemany):
+        seen.append((sql, parameters))
+
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        page = session.scalars(sa.select(Page).where(Page.code == 150)).one()
+        event.listen(connection, "before_cursor_execute", capture)
+        try:
+            draft = page.edit()
+        finally:
+            event.remove(connection, "before_cursor_execute", capture)
+        assert sorted(p.text for p in draft.paragraphs) == ["150.0/9", "150.1/9", "150.2/9"]
+    (sql, params), = [(sql, params) for sql, params in seen if "clio_siblings" in sql]
+    name = connection.dialect.name
+    if name == "sqlite":
+        text = "\n".join(
+            str(row[-1]) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params)
+        )
+        assert "SCAN clio_paragraph" not in text, text
+    elif name == "postgresql":
+        text = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + sql, params))
+        assert "Seq Scan" not in text and "status" not in text.split("Filter")[0], text
+    else:
+        result = connection.exec_driver_sql("EXPLAIN " + sql, params)
+        rows = [dict(zip(result.keys(), row)) for row in result.all()]
+        for row in rows:
+            # a scan of the materialised subquery (20 codes at most) is fine
+            assert row["type"] != "ALL" or str(row["table"]).startswith("<"), rows
+        text = str(rows)
+    assert "code" in text, text
