@@ -50,7 +50,6 @@ class Contender:
     metadata: sa.MetaData
     as_of = True  # keeps history to read at a past moment
     reads = True
-    offset = 0  # added to the codes, for contenders sharing tables
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
@@ -184,15 +183,17 @@ class ClioContender(Contender):
     name = "clio"
     label = "clio"
 
+    models = m.CLIO
+
     def __init__(self, engine):
         super().__init__(engine)
-        self.metadata = m.ClioBase.metadata
+        self.metadata = self.models.base.metadata
 
     def session(self):
         return Session(self.engine, info={"clio.userid": USER})
 
-    @staticmethod
-    def _published(session, codes, cls=m.ClioDoc):
+    def _published(self, session, codes, cls=None):
+        cls = cls or self.models.doc
         rows = session.scalars(
             sa.select(cls).where(cls.code.in_(codes), cls.status == st.PUBLISHED)
         )
@@ -202,7 +203,7 @@ class ClioContender(Contender):
     def create_publish(self, codes, mark=_noop):
         with self.session() as s:
             for code in codes:
-                doc = m.ClioDoc(code=code, title=f"t{code}", body="body")
+                doc = self.models.doc(code=code, title=f"t{code}", body="body")
                 s.add(doc)
                 s.flush()
                 mark("create")
@@ -231,8 +232,8 @@ class ClioContender(Contender):
     def tree_create_publish(self, codes, mark=_noop):
         with self.session() as s:
             for code in codes:
-                doc = m.ClioPage(code=code, title=f"t{code}", body="body")
-                doc.kids = [m.ClioKid(code=c, text="kid") for c in kid_codes(code)]
+                doc = self.models.page(code=code, title=f"t{code}", body="body")
+                doc.kids = [self.models.kid(code=c, text="kid") for c in kid_codes(code)]
                 s.add(doc)
                 s.flush()
                 mark("create")
@@ -243,7 +244,7 @@ class ClioContender(Contender):
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes, m.ClioPage)
+            docs = self._published(s, codes, self.models.page)
             mark("load")
             for r in range(k):
                 for n, doc in enumerate(docs):
@@ -268,23 +269,23 @@ class ClioContender(Contender):
     def read_published(self, session, code):
         """The published version through ``clio.version_at``: one index
         probe, however long the object's history."""
-        return self._found(clio.version_at(session, m.ClioDoc, code), code)
+        return self._found(clio.version_at(session, self.models.doc, code), code)
 
     def read_as_of(self, session, code, moment):
-        return self._found(clio.version_at(session, m.ClioDoc, code, moment), code)
+        return self._found(clio.version_at(session, self.models.doc, code, moment), code)
 
     def read_published_view(self, session, code):
         """The same read through ``clio.view('published')``: the loader
         criterion every query (listings, joins, relation loads) gets."""
-        stmt = sa.select(m.ClioDoc).where(m.ClioDoc.code == code)
+        stmt = sa.select(self.models.doc).where(self.models.doc.code == code)
         return session.scalars(stmt.options(clio.view("published"))).one()
 
     def read_as_of_view(self, session, code, moment):
-        stmt = sa.select(m.ClioDoc).where(m.ClioDoc.code == code)
+        stmt = sa.select(self.models.doc).where(self.models.doc.code == code)
         return session.scalars(stmt.options(clio.view(as_of=moment))).one()
 
     def listing(self, session):
-        stmt = sa.select(m.ClioDoc).options(clio.view("published"))
+        stmt = sa.select(self.models.doc).options(clio.view("published"))
         return len(session.scalars(stmt).all())
 
 
@@ -295,11 +296,11 @@ class ClioBulkContender(ClioContender):
     name = "clio_bulk"
     label = "clio (bulk API)"
     reads = False
-    offset = 500_000  # shares clio's tables; its own codes
+    models = m.CLIO_BULK
 
     def create_publish(self, codes, mark=_noop):
         with self.session() as s:
-            docs = [m.ClioDoc(code=code, title=f"t{code}", body="body") for code in codes]
+            docs = [self.models.doc(code=code, title=f"t{code}", body="body") for code in codes]
             s.add_all(docs)
             s.flush()
             mark("create")
@@ -329,8 +330,8 @@ class ClioBulkContender(ClioContender):
         with self.session() as s:
             docs = []
             for code in codes:
-                doc = m.ClioPage(code=code, title=f"t{code}", body="body")
-                doc.kids = [m.ClioKid(code=c, text="kid") for c in kid_codes(code)]
+                doc = self.models.page(code=code, title=f"t{code}", body="body")
+                doc.kids = [self.models.kid(code=c, text="kid") for c in kid_codes(code)]
                 docs.append(doc)
             s.add_all(docs)
             s.flush()
@@ -342,7 +343,7 @@ class ClioBulkContender(ClioContender):
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes, m.ClioPage)
+            docs = self._published(s, codes, self.models.page)
             mark("load")
             for r in range(k):
                 drafts = clio.edit_all(s, docs)

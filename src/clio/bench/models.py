@@ -15,6 +15,7 @@ contender, each in its own MetaData so the contenders share nothing.
 from __future__ import annotations
 
 import functools
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship
@@ -79,31 +80,46 @@ baseline_kid = clio.Table(
 # --- clio ---------------------------------------------------------------------------
 
 
-class ClioBase(DeclarativeBase):
-    metadata = sa.MetaData()
+class ClioModels(NamedTuple):
+    base: type
+    doc: type
+    page: type
+    kid: type
 
 
-class ClioDoc(clio.Workflowed, ClioBase):
-    """A versioned class without relations (SPEC §6: at most four
-    statements per edit or publish)."""
+def clio_models(prefix: str) -> ClioModels:
+    """clio's classes on tables of their own (``<prefix>_doc``, ...): one
+    set for each clio contender, so that neither lists the other's rows."""
 
-    __tablename__ = "bench_clio_doc"
-    title: Mapped[str] = mapped_column(sa.Unicode(200), default="")
-    body: Mapped[str] = mapped_column(sa.UnicodeText, default="")
+    class Base(DeclarativeBase):
+        metadata = sa.MetaData()
+
+    class Doc(clio.Workflowed, Base):
+        """A versioned class without relations (SPEC §6: at most four
+        statements per edit or publish)."""
+
+        __tablename__ = f"{prefix}_doc"
+        title = mapped_column(sa.Unicode(200), default="")
+        body = mapped_column(sa.UnicodeText, default="")
+
+    class Page(clio.Workflowed, Base):
+        __tablename__ = f"{prefix}_page"
+        title = mapped_column(sa.Unicode(200), default="")
+        body = mapped_column(sa.UnicodeText, default="")
+        kids = relationship("Kid", back_populates="doc")
+
+    class Kid(clio.Workflowed, Base):
+        __tablename__ = f"{prefix}_kid"
+        text = mapped_column(sa.UnicodeText, default="")
+        doc_id = mapped_column(sa.ForeignKey(f"{prefix}_page.id"), index=True, nullable=True)
+        doc = relationship("Page", back_populates="kids")
+
+    return ClioModels(Base, Doc, Page, Kid)
 
 
-class ClioPage(clio.Workflowed, ClioBase):
-    __tablename__ = "bench_clio_page"
-    title: Mapped[str] = mapped_column(sa.Unicode(200), default="")
-    body: Mapped[str] = mapped_column(sa.UnicodeText, default="")
-    kids: Mapped[list["ClioKid"]] = relationship(back_populates="doc")
-
-
-class ClioKid(clio.Workflowed, ClioBase):
-    __tablename__ = "bench_clio_kid"
-    text: Mapped[str] = mapped_column(sa.UnicodeText, default="")
-    doc_id: Mapped[int | None] = mapped_column(sa.ForeignKey("bench_clio_page.id"), index=True)
-    doc: Mapped[ClioPage | None] = relationship(back_populates="kids")
+CLIO = clio_models("bench_clio")
+CLIO_BULK = clio_models("bench_clio_bulk")
+ClioBase, ClioDoc, ClioPage, ClioKid = CLIO
 
 
 # --- SQLAlchemy-Continuum -------------------------------------------------------------

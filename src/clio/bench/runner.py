@@ -105,9 +105,10 @@ def _timed(fn, *args) -> float:
 
 def run_repetition(contender, rep, settings, rng, timings) -> None:
     n, k, t = settings.n, settings.k, settings.trees
-    base = contender.offset + rep * n + 1
+    base = rep * n + 1
     codes = list(range(base, base + n))
-    parents = list(range(TREE_BASE + contender.offset + rep * t + 1, TREE_BASE + contender.offset + rep * t + 1 + t))
+    first = TREE_BASE + rep * t + 1
+    parents = list(range(first, first + t))
     cell = timings
     cell["create_publish"][contender.name].append(_timed(contender.create_publish, codes) / n)
     since = now()
@@ -172,8 +173,8 @@ def run_database(name: str, settings: Settings) -> dict:
             statements = {}
             for contender in contenders:
                 batch = settings.n if contender.name == "clio_bulk" else 1
-                codes = list(range(COUNT_BASE + contender.offset, COUNT_BASE + contender.offset + batch))
-                trees = [TREE_BASE - 50_000 + contender.offset // 100 + i for i in range(batch if batch == 1 else settings.trees)]
+                codes = list(range(COUNT_BASE, COUNT_BASE + batch))
+                trees = [TREE_BASE - 50_000 + i for i in range(batch if batch == 1 else settings.trees)]
                 statements[contender.name] = {
                     "batch": batch,
                     "trees": len(trees),
