@@ -34,8 +34,8 @@ from clio import events
 from clio import status as st
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code, transition
+from clio.run import Run
 from clio.workflow import (
-    Run,
     Workflow,
     check_schedule,
     check_tree_schedules,

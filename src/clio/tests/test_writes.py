@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import clio
 from clio import copies, workflow
 from clio.tests.models import Page, Paragraph, Plain, Tag
-from clio.workflow import Run
+from clio.run import Run
 
 
 def statuses_in_database(session, cls, code):

@@ -1,0 +1,495 @@
+"""A run: one transition's shared state and its work with the database.
+
+Each public transition (and each bulk batch) is one :class:`Run`.  It takes
+one timestamp and asks for the user id at most once; it locks the live
+versions of every object it touches (``SELECT ... FOR UPDATE`` on MariaDB
+and PostgreSQL, so concurrent transitions on one object serialise), a tree
+level at a time where it walks a tree; it reads archive numbers in grouped
+queries; and it writes clio's bookkeeping columns set-wise
+(:meth:`Run.write`, :meth:`Run.send`).  The workflow's rules live in
+:mod:`clio.workflow`; this module is how they reach the database.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import NamedTuple
+
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import attributes, object_session
+
+from clio import status as st
+from clio.classcache import class_cache
+from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
+from clio.model import check_code
+from clio.relations import batch_loadable, needs_load, relations_of
+from clio.session import mark_written
+from clio.userid import current_userid
+
+# --- runs ---------------------------------------------------------------------
+
+
+def is_conflict(error: sa_exc.DBAPIError) -> bool:
+    """Whether a database error means another transaction got there first."""
+    orig = getattr(error, "orig", None)
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01", "55P03"):
+        return True
+    args = getattr(orig, "args", ())
+    return bool(args) and args[0] in (1205, 1213)  # MariaDB lock timeout, deadlock
+
+
+def _versioned_tables() -> set[str]:
+    from clio.model import _versioned_classes
+
+    return {sa.inspect(cls).local_table.name for cls in _versioned_classes()}
+
+
+@sa.event.listens_for(sa.engine.Engine, "handle_error")
+def _lost_race(context):
+    """A deadlock or serialisation failure on a versioned table means two
+    transitions raced: say so with ConflictError, which pyramid_retry
+    retries.  Unique violations stay IntegrityError (SPEC §4.1)."""
+    error = context.sqlalchemy_exception
+    if not isinstance(error, sa_exc.DBAPIError) or not is_conflict(error):
+        return
+    statement = (context.statement or "").lower()
+    if any(name.lower() in statement for name in _versioned_tables()):
+        raise ConflictError(f"concurrent change: {error.orig}") from error
+
+
+#: Codes per ``IN (...)`` list when many objects are locked at once.
+CHUNK = 500
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def base_mapper(cls):
+    """``sa.inspect(cls).base_mapper``, cached: a run asks for it for
+    every version it touches."""
+    return class_cache(cls, "base_mapper", lambda: sa.inspect(cls).base_mapper)
+
+
+def live_or_ending(cls, now):
+    """The versions a transition works on: those not archived, and archives
+    whose published life ends after ``now`` (a pending schedule)."""
+    return sa.or_(cls.status < st.ARCHIVED, cls.published_end_timestamp > now)
+
+
+class Statements(NamedTuple):
+    lock: sa.Select
+    lock_many: sa.Select
+    archive_max: sa.Select
+    archive_max_many: sa.Select
+
+
+def statements(cls, dialect: str) -> Statements:
+    """The run's queries for ``cls``, built once per class and dialect.
+
+    ``lock`` reads an object's live versions (and those whose published
+    life ends in the future), refreshing what the session holds, with
+    ``FOR UPDATE`` where the database has row locks; ``lock_many`` does
+    the same for a list of codes (``:codes``, expanding).
+    ``archive_max`` finds the highest archive number of an object,
+    ``archive_max_many`` of each of a list of codes; they are Core
+    statements on the table (no objects to load), and on MariaDB locking
+    reads, because InnoDB's plain reads see the transaction's old
+    snapshot, not what a winner committed while we waited.
+    """
+    cache = class_cache(cls, "statements", dict)
+    found = cache.get(dialect)
+    if found is None:
+        code, codes, now = (
+            sa.bindparam("code"),
+            sa.bindparam("codes", expanding=True),
+            sa.bindparam("now"),
+        )
+        lock = (
+            sa.select(cls)
+            .where(cls.code == code, live_or_ending(cls, now))
+            .execution_options(populate_existing=True)
+        )
+        lock_many = (
+            sa.select(cls)
+            .where(cls.code.in_(codes), live_or_ending(cls, now))
+            .order_by(cls.code, cls.id)
+            .execution_options(populate_existing=True)
+        )
+        columns = sa.inspect(cls).base_mapper.columns
+        code_column, status = columns["code"], columns["status"]
+        archive_max = sa.select(sa.func.max(status)).where(code_column == code)
+        archive_max_many = (
+            sa.select(code_column, sa.func.max(status))
+            .where(code_column.in_(codes))
+            .group_by(code_column)
+        )
+        if dialect != "sqlite":
+            lock = lock.with_for_update()
+            lock_many = lock_many.with_for_update()
+        if dialect in ("mysql", "mariadb"):
+            archive_max = archive_max.with_for_update()
+            archive_max_many = archive_max_many.with_for_update()
+        found = cache[dialect] = Statements(lock, lock_many, archive_max, archive_max_many)
+    return found
+
+
+def _children_and_versions(prop, dialect: str) -> sa.Select:
+    """The query of :meth:`Run.lock_children` for the one-to-many
+    ``prop`` (built once per relation and dialect)."""
+    cache = class_cache(prop.parent.class_, "children_and_versions", dict)
+    stmt = cache.get((prop.key, dialect))
+    if stmt is None:
+        cls = prop.mapper.class_
+        ((_local, remote),) = prop.synchronize_pairs
+        keys = sa.bindparam("keys", expanding=True)
+        siblings = remote.table.alias("clio_siblings")
+        code = prop.mapper.get_property("code").columns[0]
+        codes = sa.select(siblings.c[code.name]).where(siblings.c[remote.name].in_(keys))
+        # Every row under the parents has its code among ``codes``: the
+        # database finds all rows through the code index, then keeps those
+        # under the parents and the live ones (an OR at the top would scan
+        # the table on MariaDB and a status index on PostgreSQL).
+        stmt = (
+            sa.select(cls)
+            .where(
+                cls.code.in_(codes),
+                sa.or_(remote.in_(keys), live_or_ending(cls, sa.bindparam("now"))),
+            )
+            .execution_options(populate_existing=True)
+        )
+        if prop.order_by:
+            stmt = stmt.order_by(*prop.order_by)
+        if dialect != "sqlite":
+            stmt = stmt.with_for_update()
+        cache[(prop.key, dialect)] = stmt
+    return stmt
+
+
+class Run:
+    """State shared by one top-level transition and everything it does."""
+
+    def __init__(self, version, at: datetime | None = None):
+        session = object_session(version)
+        if session is None:
+            raise DetachedVersionError(
+                f"{type(version).__name__} code={getattr(version, 'code', None)!r} "
+                f"belongs to no session; add it to one first"
+            )
+        check_code(version.code)
+        if not st.is_known_status(version.status):
+            raise UnknownStatusError(
+                f"{type(version).__name__} code={version.code} has unknown "
+                f"status {version.status!r}"
+            )
+        self.session = session
+        self.dialect = session.get_bind().dialect.name
+        self.now = type(version)._now()
+        self.at = at
+        self._userid = None
+        self._versions: dict = {}
+        self._archive_max: dict = {}
+        self.removed: set = set()
+        # Bookkeeping values written to stored versions, not yet sent:
+        # id(version) -> (version, {attribute: value}); see write().
+        self._writes: dict = {}
+        # What the run did, in order, for the events sent afterwards.
+        self.copies: list = []
+        self.published: list = []
+        self.archived: list = []
+        self.cancelling = False
+
+    @property
+    def userid(self) -> str:
+        if self._userid is None:
+            self._userid = current_userid(self.session)
+        return self._userid
+
+    @property
+    def moment(self) -> datetime:
+        """When publications and archivings of this run take effect."""
+        return self.at if self.at is not None else self.now
+
+    # -- the versions of one object, locked ------------------------------------
+
+    def _key(self, version):
+        return (base_mapper(type(version)), version.code)
+
+    def versions(self, version) -> list:
+        """The live versions of ``version``'s object (and those whose
+        published life ends in the future), locked for this transaction."""
+        key = self._key(version)
+        found = self._versions.get(key)
+        if found is None:
+            cls = key[0].class_
+            stmt = statements(cls, self.dialect).lock
+            self.send()  # the lock refreshes what it reads
+            found = list(self.session.scalars(stmt, {"code": version.code, "now": self.now}))
+            self._versions[key] = found
+            self._include(version)
+        return [v for v in self._versions[key] if not self.is_gone(v)]
+
+    def _include(self, version) -> None:
+        """Make sure ``version`` is among its object's locked versions."""
+        found = self._versions[self._key(version)]
+        if version in found or self.is_gone(version):
+            return
+        state = sa.inspect(version)
+        if state.persistent and not st.is_archived_status(version.status):
+            # The row no longer matches: a concurrent transaction archived
+            # or removed it while we waited for the lock.
+            raise ConflictError(
+                f"{type(version).__name__} code={version.code} was changed by "
+                f"another transaction; reload it and try again"
+            )
+        found.append(version)
+
+    def prefetch(self, versions, archives: bool = False) -> None:
+        """Lock the objects of many versions at once (one query per class
+        and chunk of codes), and with ``archives`` read their archive
+        numbers in one grouped query, so that walking a tree or a batch
+        costs a few statements instead of a few per object."""
+        by_base: dict = {}
+        for version in versions:
+            base, code = self._key(version)
+            if (base, code) not in self._versions:
+                by_base.setdefault(base, set()).add(code)
+        if by_base:
+            self.send()  # the lock refreshes what it reads
+        for base, codes in by_base.items():
+            stmt = statements(base.class_, self.dialect).lock_many
+            for chunk in _chunks(sorted(codes)):
+                found: dict = {code: [] for code in chunk}
+                for row in self.session.scalars(stmt, {"codes": chunk, "now": self.now}):
+                    found[row.code].append(row)
+                for code, rows in found.items():
+                    self._versions[(base, code)] = rows
+        for version in versions:
+            self._include(version)
+        if archives:
+            self._prefetch_archive_numbers(versions)
+
+    def lock_children(self, parents) -> None:
+        """Load the one-to-many collections of ``parents`` that need
+        loading and lock the live versions of the children's objects, in
+        one query per relation::
+
+            SELECT child ... WHERE child.code IN (
+                SELECT code ... WHERE fk IN (:parents))
+              AND (child.fk IN (:parents) OR <live or ending>)  FOR UPDATE
+
+        The rows under the parents (whatever their status) fill the
+        collections; the live ones are each child object's locked
+        versions, as :meth:`prefetch` would lock them.  A walk down a tree
+        needs both, and this costs one statement and one load of each row
+        instead of two.  Relations it cannot serve (dynamic, a join
+        condition of their own, a child class over several tables) are
+        left to :func:`clio.relations.load_children` and :meth:`prefetch`.
+        """
+        wanted: dict = {}
+        for parent in parents:
+            one_to_many = relations_of(type(parent)).one_to_many
+            if not one_to_many:
+                continue
+            state = sa.inspect(parent)
+            if state.session is None or not state.persistent:
+                continue
+            for prop in one_to_many:
+                if (
+                    batch_loadable(prop)
+                    and prop.secondary is None
+                    and len(prop.mapper.tables) == 1
+                    and needs_load(state, prop)
+                ):
+                    wanted.setdefault(prop, []).append(parent)
+        if not wanted:
+            return
+        self.send()  # the query refreshes what it reads
+        for prop, owners in wanted.items():
+            ((local, remote),) = prop.synchronize_pairs
+            owner_key = prop.parent.get_property_by_column(local).key
+            child_key = prop.mapper.get_property_by_column(remote).key
+            found: dict = {getattr(owner, owner_key): [] for owner in owners}
+            live: dict = {}
+            stmt = _children_and_versions(prop, self.dialect)
+            for chunk in _chunks(sorted(found)):
+                for row in self.session.scalars(stmt, {"keys": chunk, "now": self.now}):
+                    key = getattr(row, child_key)
+                    if key in found:
+                        found[key].append(row)
+                    if row.status < st.ARCHIVED or (
+                        row.published_end_timestamp is not None
+                        and row.published_end_timestamp > self.now
+                    ):
+                        rows = live.setdefault(self._key(row), [])
+                        if not any(row is other for other in rows):
+                            rows.append(row)
+            for owner in owners:
+                attributes.set_committed_value(
+                    owner, prop.key, found[getattr(owner, owner_key)]
+                )
+            for rows in found.values():
+                for row in rows:
+                    key = self._key(row)
+                    if key not in self._versions:
+                        self._versions[key] = live.get(key, [])
+
+    def _prefetch_archive_numbers(self, versions) -> None:
+        by_base: dict = {}
+        for version in versions:
+            key = self._key(version)
+            if key not in self._archive_max and version.status != st.NEW:
+                by_base.setdefault(key[0], set()).add(key[1])
+        if by_base:
+            self.send()
+        for base, codes in by_base.items():
+            stmt = statements(base.class_, self.dialect).archive_max_many
+            connection = self.session.connection(bind_arguments={"mapper": base})
+            for chunk in _chunks(sorted(codes)):
+                found = dict(connection.execute(stmt, {"codes": chunk}).all())
+                for code in chunk:
+                    self._archive_max[(base, code)] = max(found.get(code) or 0, st.ARCHIVED - 1)
+
+    def added(self, version) -> None:
+        self._versions.setdefault(self._key(version), []).append(version)
+
+    def counterpart(self, version, statuses):
+        for other in self.versions(version):
+            if other is not version and other.status in statuses:
+                return other
+        return None
+
+    def required_counterpart(self, version, statuses):
+        other = self.counterpart(version, statuses)
+        if other is None:
+            raise ConflictError(
+                f"{type(version).__name__} code={version.code} is "
+                f"{st.status_name(version.status)} but its counterpart is "
+                f"missing; another transaction changed it"
+            )
+        return other
+
+    def next_archive_status(self, version) -> int:
+        key = self._key(version)
+        current = self._archive_max.get(key)
+        if current is None:
+            self.send()
+            stmt = statements(key[0].class_, self.dialect).archive_max
+            connection = self.session.connection(bind_arguments={"mapper": key[0]})
+            current = connection.execute(stmt, {"code": version.code}).scalar()
+            current = max(current or 0, st.ARCHIVED - 1)
+        current += 1
+        self._archive_max[key] = current
+        return current
+
+    def is_gone(self, version) -> bool:
+        return id(version) in self.removed or version in self.session.deleted
+
+    # -- writing clio's columns -------------------------------------------------
+
+    def write(self, version, **values) -> None:
+        """Set clio's bookkeeping columns of ``version`` (status, validity
+        interval, publisher).
+
+        A stored version gets the values in memory at once, as loaded
+        state (``set_committed_value``: no attribute events, no history,
+        not dirty), and the run sends them itself, one ``UPDATE`` per class
+        and set of values for all the versions it wrote (:meth:`send`).
+        A tree's transition changes the statuses of every version in it;
+        through the unit of work that is a history and a dirty-state
+        bookkeeping per attribute and per object, which cost clio most of
+        its time on trees.  A version not yet stored is set as usual: its
+        ``INSERT`` carries the values.
+        """
+        state = sa.inspect(version)
+        if state.key is None:
+            for key, value in values.items():
+                setattr(version, key, value)
+            return
+        for key, value in values.items():
+            attributes.set_committed_value(version, key, value)
+        entry = self._writes.get(id(version))
+        if entry is None:
+            self._writes[id(version)] = (version, dict(values))
+        else:
+            entry[1].update(values)
+
+    def send(self) -> None:
+        """Send the values :meth:`write` holds: one ``UPDATE`` per class
+        and set of values (``WHERE id IN (...)``), so that a tree whose
+        versions all change alike (every child to PUBLISHED at one moment,
+        say) costs one statement per class.  It runs before the run reads
+        versions again, so that the database agrees with memory, and when
+        the run ends.
+
+        Core statements: the ORM's own for this (bulk UPDATE) costs twice
+        as much per statement, which an object without relations, with
+        one or two statements per transition, would feel.  So that
+        zope.sqlalchemy commits what they wrote, the session is marked
+        changed (:func:`clio.session.mark_written`).
+        """
+        if not self._writes:
+            return
+        writes, self._writes = self._writes, {}
+        groups: dict = {}
+        for version, values in writes.values():
+            if self.is_gone(version):
+                continue
+            mapper = base_mapper(type(version))
+            key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
+            (ident,) = sa.inspect(version).identity
+            groups.setdefault(key, []).append(ident)
+        if not groups:
+            return
+        for (mapper, values), idents in groups.items():
+            keys = tuple(key for key, _ in values)
+            connection = self.session.connection(bind_arguments={"mapper": mapper})
+            for chunk in _chunks(sorted(idents)):
+                params = {f"clio_{key}": value for key, value in values}
+                many = len(chunk) > 1
+                if many:
+                    params["clio_ids"] = chunk
+                else:
+                    params["clio_id"] = chunk[0]
+                stmt = _bookkeeping_update(mapper, keys, many)
+                result = connection.execute(stmt, params)
+                if result.rowcount != len(chunk):
+                    raise ConflictError(
+                        f"{mapper.class_.__name__}: {len(chunk) - result.rowcount} "
+                        f"of the versions being changed were removed by another "
+                        f"transaction; reload and retry"
+                    )
+        mark_written(self.session)
+
+    def forget_writes(self) -> None:
+        """After a failed step: drop the values not sent and expire them,
+        so that memory shows what the database holds."""
+        writes, self._writes = self._writes, {}
+        for version, values in writes.values():
+            state = sa.inspect(version)
+            if state.session is not None and state.key is not None:
+                self.session.expire(version, list(values))
+
+
+def _bookkeeping_update(mapper, keys: tuple, many: bool) -> sa.Update:
+    """``UPDATE t SET col = :clio_key, ... WHERE id = :clio_id`` (or ``id
+    IN :clio_ids``) for the attributes ``keys`` of a versioned class,
+    built once per class, keys and form."""
+    cache = class_cache(mapper.class_, "bookkeeping_updates", dict)
+    stmt = cache.get((keys, many))
+    if stmt is None:
+        (ident,) = mapper.primary_key
+        if many:
+            where = ident.in_(sa.bindparam("clio_ids", expanding=True))
+        else:
+            where = ident == sa.bindparam("clio_id")
+        columns = {mapper.get_property(key).columns[0]: key for key in keys}
+        stmt = cache[(keys, many)] = (
+            sa.update(ident.table)
+            .where(where)
+            .values({column: sa.bindparam(f"clio_{key}") for column, key in columns.items()})
+        )
+    return stmt
