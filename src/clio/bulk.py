@@ -32,9 +32,9 @@ from sqlalchemy.orm import Session, object_session
 
 from clio import events
 from clio import status as st
-from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
-from clio.model import check_code, transition
-from clio.run import Run
+from clio.exceptions import ConflictError, DetachedVersionError
+from clio.model import transition
+from clio.run import Run, check_version
 from clio.workflow import (
     Workflow,
     check_schedule,
@@ -76,12 +76,7 @@ def _check(session, version) -> None:
             f"{type(version).__name__} code={getattr(version, 'code', None)!r} "
             f"does not belong to the session given to the bulk transition"
         )
-    check_code(version.code)
-    if not st.is_known_status(version.status):
-        raise UnknownStatusError(
-            f"{type(version).__name__} code={version.code} has unknown "
-            f"status {version.status!r}"
-        )
+    check_version(version)
 
 
 def _batch(session, versions, step, announce, archives=False) -> list:

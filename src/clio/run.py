@@ -169,6 +169,17 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
     return stmt
 
 
+def check_version(version) -> None:
+    """What every transition checks of its version before anything else:
+    an integer code and a status clio knows."""
+    check_code(version.code)
+    if not st.is_known_status(version.status):
+        raise UnknownStatusError(
+            f"{type(version).__name__} code={version.code} has unknown "
+            f"status {version.status!r}"
+        )
+
+
 class Run:
     """State shared by one top-level transition and everything it does."""
 
@@ -179,12 +190,7 @@ class Run:
                 f"{type(version).__name__} code={getattr(version, 'code', None)!r} "
                 f"belongs to no session; add it to one first"
             )
-        check_code(version.code)
-        if not st.is_known_status(version.status):
-            raise UnknownStatusError(
-                f"{type(version).__name__} code={version.code} has unknown "
-                f"status {version.status!r}"
-            )
+        check_version(version)
         self.session = session
         self.dialect = session.get_bind().dialect.name
         self.now = type(version)._now()
