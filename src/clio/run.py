@@ -392,7 +392,13 @@ class Run:
         return current
 
     def is_gone(self, version) -> bool:
-        return id(version) in self.removed or version in self.session.deleted
+        """Whether the run removed ``version`` (or a cascade of its removal
+        marked it deleted).  A run starts from a flushed session, so
+        pending deletions exist only once it has removed something; until
+        then ``session.deleted``, a new set at every call, is not asked."""
+        if id(version) in self.removed:
+            return True
+        return bool(self.removed) and version in self.session.deleted
 
     # -- writing clio's columns -------------------------------------------------
 
