@@ -216,3 +216,37 @@ def test_statements_of_a_tree_edit_and_publish(session, count_statements):
     # UPDATE archived and published, page and paragraphs
     assert len(counted) == 9, counted.statements
     assert page.status == 1000 and draft.status == clio.PUBLISHED
+
+
+def test_a_zope_transaction_commits_what_a_transition_wrote(engine):
+    """Under zope.sqlalchemy (as in a Pyramid request) a transaction whose
+    only writes are a transition's Core statements is committed, not
+    rolled back as read-only: the run marks the session changed.  A
+    session zope.sqlalchemy does not manage is left alone."""
+    import transaction
+    from sqlalchemy.orm import Session as OrmSession
+    from zope.sqlalchemy import register
+    from zope.sqlalchemy.datamanager import _SESSION_STATE
+
+    code = 987_654
+    table = sa.inspect(Plain).local_table
+    try:
+        with OrmSession(engine) as plain:
+            plain.add(Plain(code, "zope"))
+            plain.commit()
+            obj = plain.scalars(sa.select(Plain).where(Plain.code == code)).one()
+            obj.publish()  # not managed: nothing joins a zope transaction
+            assert plain not in _SESSION_STATE
+            plain.rollback()
+        manager = transaction.TransactionManager()
+        managed = OrmSession(engine)
+        register(managed, transaction_manager=manager)
+        with manager:
+            obj = managed.scalars(sa.select(Plain).where(Plain.code == code)).one()
+            obj.publish()  # only the run's own UPDATE: nothing for the flush
+        with engine.connect() as conn:
+            status = conn.execute(sa.select(table.c.status).where(table.c.code == code)).scalar()
+        assert status == clio.PUBLISHED
+    finally:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(table).where(table.c.code == code))
