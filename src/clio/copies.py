@@ -4,11 +4,11 @@ Editing a page with ten paragraphs makes eleven new rows.  Built one by one
 as ORM objects they cost, each, a round of attribute events and a place in
 the unit of work's flush plan, and on SQLite one ``INSERT`` apiece (it cannot
 batch ``INSERT ... RETURNING`` for the unit of work).  :func:`make_copies`
-inserts all the copies of one class at once instead, with an ORM bulk
-``INSERT ... RETURNING`` that hands back the new rows as persistent objects
-(one statement per class, or a few executemany batches), and then puts
-them where loaded collections in memory expect them, without history,
-since the database already holds the links.
+inserts all the copies of one class at once instead, with one Core
+``INSERT ... RETURNING id, code`` (an executemany the driver batches),
+builds the objects from the values sent and joins them to the session as
+loaded, and then puts them where loaded collections in memory expect
+them, without history, since the database already holds the links.
 
 What is copied: every mapped column except the primary key, with the
 bookkeeping of a new version (not published, created now by the run's
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import attributes, make_transient_to_detached
 
 from clio.classcache import class_cache
-from clio.relations import attach, is_dynamic, relations_of
+from clio.relations import attach, is_dynamic, key_pairs, relations_of
 from clio.session import mark_written
 
 __all__ = ["make_copies"]
@@ -46,6 +46,24 @@ def copied_keys(cls) -> tuple[str, ...]:
         )
 
     return class_cache(cls, "copied_keys", find)
+
+
+def content_keys(cls) -> tuple[str, ...]:
+    """What reverting a draft takes back from the published version: the
+    copied attributes without the foreign keys of many-to-one relations
+    (the draft stays where it hangs).  Cached per class."""
+
+    def find():
+        mapper = sa.inspect(cls)
+        links = {
+            mapper.get_property_by_column(col).key
+            for prop in mapper.relationships
+            if prop.direction is sa.orm.interfaces.MANYTOONE
+            for col in prop.local_columns
+        }
+        return tuple(key for key in copied_keys(cls) if key not in links)
+
+    return class_cache(cls, "content_keys", find)
 
 
 def _stored_column(mapper, prop):
@@ -75,22 +93,6 @@ def _core_insert(cls):
         return stmt, columns, mapper.get_property_by_column(ident).key
 
     return class_cache(cls, "core_insert", build)
-
-
-def _pairs(prop) -> list[tuple[str, str]]:
-    """(parent attribute, child attribute) of a one-to-many relation's
-    foreign key, by attribute key (cached on the parent class)."""
-    cache = class_cache(prop.parent.class_, "fk_pairs", dict)
-    found = cache.get(prop.key)
-    if found is None:
-        found = cache[prop.key] = [
-            (
-                prop.parent.get_property_by_column(local).key,
-                prop.mapper.get_property_by_column(remote).key,
-            )
-            for local, remote in prop.synchronize_pairs
-        ]
-    return found
 
 
 def reverse_collection(prop):
@@ -124,7 +126,7 @@ def _row(run, version, status: int, place) -> dict:
     )
     if place is not None:
         prop, parent = place
-        for parent_key, child_key in _pairs(prop):
+        for parent_key, child_key in key_pairs(prop):
             row[child_key] = getattr(parent, parent_key)
     return row
 
@@ -215,7 +217,8 @@ def _show_in_loaded_parents(session, copy, skip) -> None:
             reverse.parent.primary_key
         ):
             continue  # the key is not the parent's primary key
-        values = tuple(getattr(copy, child_key) for _parent_key, child_key in _pairs(reverse))
+        pairs = key_pairs(reverse)
+        values = tuple(getattr(copy, child_key) for _parent_key, child_key in pairs)
         if any(value is None for value in values):
             continue
         key = reverse.parent.identity_key_from_primary_key(values)

@@ -78,6 +78,26 @@ def managed_relation(cls, name: str):
     )
 
 
+def key_pairs(prop) -> list[tuple[str, str | None]]:
+    """(parent attribute, child attribute) of each column pair joining a
+    one-to-many or many-to-many relation, by attribute key; the child
+    attribute is None for many-to-many (its column is in the association
+    table).  Cached on the parent class."""
+    cache = class_cache(prop.parent.class_, "key_pairs", dict)
+    found = cache.get(prop.key)
+    if found is None:
+        found = cache[prop.key] = [
+            (
+                prop.parent.get_property_by_column(local).key,
+                prop.mapper.get_property_by_column(remote).key
+                if prop.secondary is None
+                else None,
+            )
+            for local, remote in prop.synchronize_pairs
+        ]
+    return found
+
+
 def is_dynamic(prop) -> bool:
     return prop.lazy in ("dynamic", "write_only")
 
@@ -162,14 +182,12 @@ def load_children(parents) -> None:
     for prop, owners in wanted.items():
         if len(owners) < 2:
             continue  # the lazy load is the same single statement
-        (local, remote), = prop.synchronize_pairs
-        owner_key = prop.parent.get_property_by_column(local).key
+        ((owner_key, child_key),) = key_pairs(prop)
         found: dict = {getattr(owner, owner_key): [] for owner in owners}
         stmt = _children_statement(prop)
         params = {"keys": list(found)}
         session = sa.inspect(owners[0]).session
         if prop.secondary is None:
-            child_key = prop.mapper.get_property_by_column(remote).key
             rows = (
                 (child, getattr(child, child_key)) for child in session.scalars(stmt, params)
             )

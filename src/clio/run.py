@@ -23,7 +23,7 @@ from clio import status as st
 from clio.classcache import class_cache
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code
-from clio.relations import batch_loadable, needs_load, relations_of
+from clio.relations import batch_loadable, key_pairs, needs_load, relations_of
 from clio.session import mark_written
 from clio.userid import current_userid
 
@@ -315,9 +315,7 @@ class Run:
             return
         self.send()  # the query refreshes what it reads
         for prop, owners in wanted.items():
-            ((local, remote),) = prop.synchronize_pairs
-            owner_key = prop.parent.get_property_by_column(local).key
-            child_key = prop.mapper.get_property_by_column(remote).key
+            ((owner_key, child_key),) = key_pairs(prop)
             found: dict = {getattr(owner, owner_key): [] for owner in owners}
             live: dict = {}
             stmt = _children_and_versions(prop, self.dialect)

@@ -22,7 +22,7 @@ from sqlalchemy.orm import object_session
 from zope.interface import implementer
 
 from clio import status as st
-from clio.copies import make_copies
+from clio.copies import content_keys, make_copies
 from clio.exceptions import (
     ConflictError,
     DeleteError,
@@ -240,21 +240,9 @@ def check_cancellable(step, parent, child) -> None:
 # --- building blocks --------------------------------------------------------
 
 
-def _column_keys(cls, skip_foreign_keys=False) -> list[str]:
-    mapper = sa.inspect(cls)
-    primary = {mapper.get_property_by_column(col).key for col in mapper.primary_key}
-    skip = set(primary) | {"status"}
-    if skip_foreign_keys:
-        for prop in mapper.relationships:
-            if prop.direction is sa.orm.interfaces.MANYTOONE:
-                for col in prop.local_columns:
-                    skip.add(mapper.get_property_by_column(col).key)
-    return [prop.key for prop in mapper.column_attrs if prop.key not in skip]
-
-
 def reset_content(run, version, source) -> None:
     """Give ``version`` the content of ``source`` again (revert)."""
-    for key in _column_keys(type(version), skip_foreign_keys=True):
+    for key in content_keys(type(version)):
         setattr(version, key, getattr(source, key))
     run.write(
         version,
