@@ -10,13 +10,16 @@ configures mappers again (a mapping may have gained relationships).
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 _KEY = "_clio_cache"
 
 
-def class_cache(cls: type, name: str, make: Callable[[], Any]) -> Any:
-    """``cls``'s cached ``name``, made by ``make()`` the first time."""
+def class_cache(cls: type, name: Hashable, make: Callable[[], Any]) -> Any:
+    """``cls``'s cached ``name``, made by ``make()`` the first time.
+
+    ``name`` is any hashable key: a string, or a tuple for what is made per
+    relation, dialect or variant (``("statements", "sqlite")``)."""
     cache = cls.__dict__.get(_KEY)
     if cache is None:
         cache = {}

@@ -98,17 +98,16 @@ def _core_insert(cls):
 def reverse_collection(prop):
     """The one-to-many relation on the parent side of the many-to-one
     ``prop`` (same foreign key), or None (cached on the child class)."""
-    cache = class_cache(prop.parent.class_, "reverse_collections", dict)
-    if prop.key not in cache:
-        found = None
+
+    def find():
         for other in relations_of(prop.mapper.class_).one_to_many:
             if set(other.remote_side) == set(prop.local_columns) and issubclass(
                 prop.parent.class_, other.mapper.class_
             ):
-                found = other
-                break
-        cache[prop.key] = found
-    return cache[prop.key]
+                return other
+        return None
+
+    return class_cache(prop.parent.class_, ("reverse_collection", prop.key), find)
 
 
 def _row(run, version, status: int, place) -> dict:

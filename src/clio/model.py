@@ -375,17 +375,14 @@ def _check_not_stale(session, versions) -> None:
 def _status_read(cls, table, locking: bool) -> sa.Select:
     """``SELECT id, status ... WHERE id IN :ids`` (locking where the
     database can), built once per class."""
-    cache = class_cache(cls, "status_reads", dict)
-    key = (table, locking)
-    stmt = cache.get(key)
-    if stmt is None:
+
+    def build():
         stmt = sa.select(table.c.id, table.c.status).where(
             table.c.id.in_(sa.bindparam("ids", expanding=True))
         )
-        if locking:
-            stmt = stmt.with_for_update()
-        cache[key] = stmt
-    return stmt
+        return stmt.with_for_update() if locking else stmt
+
+    return class_cache(cls, ("status_read", table, locking), build)
 
 
 class transition:

@@ -83,10 +83,9 @@ def key_pairs(prop) -> list[tuple[str, str | None]]:
     one-to-many or many-to-many relation, by attribute key; the child
     attribute is None for many-to-many (its column is in the association
     table).  Cached on the parent class."""
-    cache = class_cache(prop.parent.class_, "key_pairs", dict)
-    found = cache.get(prop.key)
-    if found is None:
-        found = cache[prop.key] = [
+
+    def find():
+        return [
             (
                 prop.parent.get_property_by_column(local).key,
                 prop.mapper.get_property_by_column(remote).key
@@ -95,7 +94,8 @@ def key_pairs(prop) -> list[tuple[str, str | None]]:
             )
             for local, remote in prop.synchronize_pairs
         ]
-    return found
+
+    return class_cache(prop.parent.class_, ("key_pairs", prop.key), find)
 
 
 def is_dynamic(prop) -> bool:
@@ -203,9 +203,8 @@ def load_children(parents) -> None:
 def _children_statement(prop) -> sa.Select:
     """The query :func:`load_children` runs for ``prop``, with the parents'
     keys bound as ``:keys`` (built once per relation)."""
-    cache = class_cache(prop.parent.class_, "children_statements", dict)
-    stmt = cache.get(prop.key)
-    if stmt is None:
+
+    def build():
         ((_local, remote),) = prop.synchronize_pairs
         keys = sa.bindparam("keys", expanding=True)
         if prop.secondary is None:
@@ -216,10 +215,9 @@ def _children_statement(prop) -> sa.Select:
                 .join(prop.secondary, prop.secondaryjoin)
                 .where(remote.in_(keys))
             )
-        if prop.order_by:
-            stmt = stmt.order_by(*prop.order_by)
-        cache[prop.key] = stmt
-    return stmt
+        return stmt.order_by(*prop.order_by) if prop.order_by else stmt
+
+    return class_cache(prop.parent.class_, ("children_statement", prop.key), build)
 
 
 def attach(obj, prop, other) -> None:

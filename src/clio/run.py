@@ -100,9 +100,8 @@ def statements(cls, dialect: str) -> Statements:
     reads, because InnoDB's plain reads see the transaction's old
     snapshot, not what a winner committed while we waited.
     """
-    cache = class_cache(cls, "statements", dict)
-    found = cache.get(dialect)
-    if found is None:
+
+    def build():
         code, codes, now = (
             sa.bindparam("code"),
             sa.bindparam("codes", expanding=True),
@@ -133,16 +132,16 @@ def statements(cls, dialect: str) -> Statements:
         if dialect in ("mysql", "mariadb"):
             archive_max = archive_max.with_for_update()
             archive_max_many = archive_max_many.with_for_update()
-        found = cache[dialect] = Statements(lock, lock_many, archive_max, archive_max_many)
-    return found
+        return Statements(lock, lock_many, archive_max, archive_max_many)
+
+    return class_cache(cls, ("statements", dialect), build)
 
 
 def _children_and_versions(prop, dialect: str) -> sa.Select:
     """The query of :meth:`Run.lock_children` for the one-to-many
     ``prop`` (built once per relation and dialect)."""
-    cache = class_cache(prop.parent.class_, "children_and_versions", dict)
-    stmt = cache.get((prop.key, dialect))
-    if stmt is None:
+
+    def build():
         cls = prop.mapper.class_
         ((_local, remote),) = prop.synchronize_pairs
         keys = sa.bindparam("keys", expanding=True)
@@ -163,10 +162,9 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
         )
         if prop.order_by:
             stmt = stmt.order_by(*prop.order_by)
-        if dialect != "sqlite":
-            stmt = stmt.with_for_update()
-        cache[(prop.key, dialect)] = stmt
-    return stmt
+        return stmt.with_for_update() if dialect != "sqlite" else stmt
+
+    return class_cache(prop.parent.class_, ("children_and_versions", prop.key, dialect), build)
 
 
 def check_version(version) -> None:
@@ -488,18 +486,18 @@ def _bookkeeping_update(mapper, keys: tuple, many: bool) -> sa.Update:
     """``UPDATE t SET col = :clio_key, ... WHERE id = :clio_id`` (or ``id
     IN :clio_ids``) for the attributes ``keys`` of a versioned class,
     built once per class, keys and form."""
-    cache = class_cache(mapper.class_, "bookkeeping_updates", dict)
-    stmt = cache.get((keys, many))
-    if stmt is None:
+
+    def build():
         (ident,) = mapper.primary_key
         if many:
             where = ident.in_(sa.bindparam("clio_ids", expanding=True))
         else:
             where = ident == sa.bindparam("clio_id")
         columns = {mapper.get_property(key).columns[0]: key for key in keys}
-        stmt = cache[(keys, many)] = (
+        return (
             sa.update(ident.table)
             .where(where)
             .values({column: sa.bindparam(f"clio_{key}") for column, key in columns.items()})
         )
-    return stmt
+
+    return class_cache(mapper.class_, ("bookkeeping_update", keys, many), build)
