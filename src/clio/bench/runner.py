@@ -5,6 +5,11 @@ Within one repetition every contender runs every workload on its own
 tables, in an order that rotates between repetitions, so the machine's
 noise falls on all of them alike; the figures are medians over the
 repetitions, and the ratios are taken between medians of the same run.
+
+The write workloads are also timed step by step (create, edit, change,
+publish) in the same runs: a workload's whole time mixes the
+application's own ORM work (create, change) with clio's transitions
+(edit, publish), and SPEC §6 bounds the transitions.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import platform
 import random
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import sqlalchemy as sa
@@ -34,6 +40,13 @@ CELLS = (
     ("listing", "listing", "whole-table published listing"),
 )
 WRITES = ("create_publish", "rounds", "tree_create_publish", "tree_rounds")
+#: The steps each write workload marks, in the order they happen.
+STEPS = {
+    "create_publish": ("create", "publish"),
+    "rounds": ("edit", "change", "publish"),
+    "tree_create_publish": ("create", "publish"),
+    "tree_rounds": ("edit", "change", "publish"),
+}
 #: Tree parents get codes from here up, documents below it.
 TREE_BASE = 1_000_000
 #: Codes used only to count statements.
@@ -97,26 +110,77 @@ def count_statements(contender, codes, trees) -> dict:
     return counter.steps
 
 
-def _timed(fn, *args) -> float:
+@dataclass
+class StepTimer:
+    """The time spent in each step of a workload, split at each ``mark(step)``.
+
+    A workload calls ``mark(step)`` right after a step's work, so the time
+    since the previous mark (or since the workload started) is that step's.
+    ``load``, the workload fetching its objects before the steps, only
+    restarts the clock: it is no step.  The time after the last mark (the
+    commit, closing the session) is in no step either, so the steps add up
+    to a little less than the workload's whole time.
+    """
+
+    totals: dict = field(default_factory=dict)
+    last: float | None = None
+    #: The clock (``time.perf_counter``; a test gives its own).
+    clock: Callable[[], float] = time.perf_counter
+
+    def start(self, at: float | None = None) -> None:
+        """Start the clock (at ``at``, a reading of the same clock, if given)."""
+        self.last = self.clock() if at is None else at
+
+    def __call__(self, step: str) -> None:
+        at = self.clock()
+        if step != "load":
+            if self.last is None:
+                raise RuntimeError("StepTimer marked before it was started")
+            self.totals[step] = self.totals.get(step, 0.0) + (at - self.last)
+        self.last = at
+
+
+def _timed(fn, *args, steps: StepTimer | None = None) -> float:
+    """The whole time of ``fn(*args)``; with ``steps``, also passed to ``fn``
+    as its ``mark``, whose clock starts with the whole one so that the
+    steps never count time the whole does not."""
     start = time.perf_counter()
-    fn(*args)
+    if steps is None:
+        fn(*args)
+    else:
+        steps.start(start)
+        fn(*args, steps)
     return time.perf_counter() - start
 
 
-def run_repetition(contender, rep, settings, rng, timings) -> None:
+def run_repetition(contender, rep, settings, rng, timings, step_timings) -> None:
+    """One repetition of every cell for one contender.
+
+    ``timings[cell][contender]`` gets the whole time per unit, and
+    ``step_timings[cell][step][contender]`` each step's time per the same
+    unit, measured in the same calls (not in a pass of their own, which
+    would double the run and could differ from the one the whole is of).
+    """
     n, k, t = settings.n, settings.k, settings.trees
     base = rep * n + 1
     codes = list(range(base, base + n))
     first = TREE_BASE + rep * t + 1
     parents = list(range(first, first + t))
     cell = timings
-    cell["create_publish"][contender.name].append(_timed(contender.create_publish, codes) / n)
+
+    def write(name, fn, args, units):
+        steps = StepTimer()
+        cell[name][contender.name].append(_timed(fn, *args, steps=steps) / units)
+        for step, seconds in steps.totals.items():
+            step_timings[name].setdefault(step, {}).setdefault(contender.name, []).append(
+                seconds / units
+            )
+
+    write("create_publish", contender.create_publish, (codes,), n)
     since = now()
-    cell["rounds"][contender.name].append(_timed(contender.rounds, codes, k) / (n * k))
-    cell["tree_create_publish"][contender.name].append(
-        _timed(contender.tree_create_publish, parents) / t
-    )
-    cell["tree_rounds"][contender.name].append(_timed(contender.tree_rounds, parents, k) / (t * k))
+    write("rounds", contender.rounds, (codes, k), n * k)
+    write("tree_create_publish", contender.tree_create_publish, (parents,), t)
+    write("tree_rounds", contender.tree_rounds, (parents, k), t * k)
     until = now()
     if not contender.reads:
         return
@@ -166,10 +230,11 @@ def run_database(name: str, settings: Settings) -> dict:
                     contender.create_tables()
                     created.append(contender.metadata)
             timings = {cell: {c.name: [] for c in contenders} for cell, _, _ in CELLS}
+            step_timings = {cell: {} for cell in WRITES}
             for rep in range(settings.repeat):
                 shift = rep % len(contenders)
                 for contender in contenders[shift:] + contenders[:shift]:
-                    run_repetition(contender, rep, settings, rng, timings)
+                    run_repetition(contender, rep, settings, rng, timings, step_timings)
             statements = {}
             for contender in contenders:
                 batch = settings.n if contender.name == "clio_bulk" else 1
@@ -197,7 +262,23 @@ def run_database(name: str, settings: Settings) -> dict:
             "runs_s": {name: values for name, values in timings[cell].items() if values},
             "ratios": _ratios(medians),
         }
-    return {"database": name, "server": server, "cells": cells, "statements": statements}
+    steps = {}
+    for cell in WRITES:
+        # The expected steps first, in their order; any other a contender marked after.
+        order = [s for s in STEPS[cell] if s in step_timings[cell]]
+        order += [s for s in step_timings[cell] if s not in order]
+        steps[cell] = {}
+        for step in order:
+            runs = step_timings[cell][step]
+            medians = {name: statistics.median(values) for name, values in runs.items()}
+            steps[cell][step] = {"median_s": medians, "runs_s": runs, "ratios": _ratios(medians)}
+    return {
+        "database": name,
+        "server": server,
+        "cells": cells,
+        "steps": steps,
+        "statements": statements,
+    }
 
 
 def _ratios(medians: dict) -> dict:
@@ -248,6 +329,14 @@ def _time(seconds: float) -> str:
     return f"{seconds * 1e6:.0f} µs"
 
 
+def _step_time(seconds: float) -> str:
+    """As ``_time``, with a decimal under 10 µs: the no-op steps of plain
+    SQLAlchemy and Continuum would otherwise all read "0 µs" or "1 µs"."""
+    if seconds < 1e-5:
+        return f"{seconds * 1e6:.1f} µs"
+    return _time(seconds)
+
+
 def markdown(report: dict) -> str:
     settings = report["settings"]
     env = report["environment"]
@@ -276,6 +365,7 @@ def markdown(report: dict) -> str:
                 f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names
             ]
             lines.append(f"| {title} (per {unit}) | " + " | ".join(times) + " | " + " | ".join(ratios) + " |")
+        lines += _step_table(result, names, ratio_names)
         lines += ["", "SQL statements per step (one object; clio_bulk: one batch):", ""]
         steps = []
         for counts in result["statements"].values():
@@ -296,3 +386,37 @@ def markdown(report: dict) -> str:
             ]
         lines.append("")
     return "\n".join(lines)
+
+
+def _step_table(result: dict, names: list, ratio_names: list) -> list:
+    """The "Time per step" table: each transition's ratio apart from the
+    application's own ORM work (create, change) that the whole workload
+    mixes in.  Plain SQLAlchemy and Continuum have no edit or publish:
+    their rows for those steps show the few µs between two marks."""
+    steps = result.get("steps")
+    if not steps:
+        return []
+    lines = [
+        "",
+        "Time per step (same runs; per the workload's unit; the commit is in no step):",
+        "",
+        "| workload (per unit) | step | " + " | ".join(names) + " | " + " | ".join(ratio_names) + " |",
+        "|---" * (2 + len(names) + len(ratio_names)) + "|",
+    ]
+    note = []
+    if {"plain", "continuum"} & set(names):
+        note = [
+            "",
+            "plain and continuum have no edit or publish: their times for those steps "
+            "are the marks' own, and ratios against them say nothing.",
+        ]
+    for cell, unit, title in CELLS:
+        for step, data in steps.get(cell, {}).items():
+            times = [_step_time(data["median_s"][n]) if n in data["median_s"] else "—" for n in names]
+            ratios = [
+                f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names
+            ]
+            lines.append(
+                f"| {title} (per {unit}) | {step} | " + " | ".join(times) + " | " + " | ".join(ratios) + " |"
+            )
+    return lines + note

@@ -1,8 +1,9 @@
 """clio-bench runs, and the statement counts of SPEC §6 hold in it.
 
-Timing stays out of the tests (the machine is shared and noisy); they check
-that the benchmark runs in quick mode with tiny sizes on every database and
-that its statement counts are the bounded ones.  The benchmark runs in a
+Timing ratios stay out of the tests (the machine is shared and noisy); they
+check that the benchmark runs in quick mode with tiny sizes on every
+database, that its statement counts are the bounded ones, and that its
+per-step times are there and fit in the whole workload's.  The benchmark runs in a
 subprocess: SQLAlchemy-Continuum's switch (``make_versioned``) installs
 process-wide listeners that have no business in the test process.
 """
@@ -16,6 +17,7 @@ import pytest
 
 import clio
 
+CONTENDERS = {"plain", "baseline", "continuum", "clio", "clio_bulk"}
 TINY = ["--quick", "-n", "4", "-k", "1", "--trees", "2", "--reads", "3", "--repeat", "1"]
 
 
@@ -38,19 +40,19 @@ def bench(*args, tmp_path):
     return json.loads(out.read_text()), md.read_text()
 
 
-def test_quick_run_on_each_database(database, tmp_path):
-    report, text = bench("--db", database.name, *TINY, tmp_path=tmp_path)
+@pytest.fixture(scope="module")
+def tiny_run(database, tmp_path_factory):
+    """One tiny quick run per database, shared by the tests that read it."""
+    return bench("--db", database.name, *TINY, tmp_path=tmp_path_factory.mktemp("bench"))
+
+
+def test_quick_run_on_each_database(database, tiny_run):
+    report, text = tiny_run
     (result,) = report["results"]
     assert result["database"] == database.name
     cells = result["cells"]
     for cell in ("create_publish", "rounds", "tree_create_publish", "tree_rounds"):
-        assert set(cells[cell]["median_s"]) == {
-            "plain",
-            "baseline",
-            "continuum",
-            "clio",
-            "clio_bulk",
-        }
+        assert set(cells[cell]["median_s"]) == CONTENDERS
     assert "plain" not in cells["read_as_of"]["median_s"]  # no history to read
     # clio's single-object reads also go through the views, side by side
     assert set(cells["read_published_view"]["median_s"]) == {"clio"}
@@ -73,6 +75,64 @@ def test_quick_run_on_each_database(database, tmp_path):
     assert bulk["steps"]["round: publish"] <= 4
     assert bulk["steps"]["publish"] <= 4
     assert bulk["steps"]["round: edit"] <= 4
+
+
+def test_time_per_step_on_each_database(tiny_run):
+    """Each write workload is also timed step by step, in the same runs.
+
+    One repetition, so that each median is that run's time and the steps
+    can be held against the whole: they leave out the loading and the
+    commit, so they add up to no more than it.  (Over several repetitions
+    the medians of the steps need not add up to anything.)"""
+    report, text = tiny_run
+    (result,) = report["results"]
+    cells, steps = result["cells"], result["steps"]
+    expected = {
+        "create_publish": ["create", "publish"],
+        "rounds": ["edit", "change", "publish"],
+        "tree_create_publish": ["create", "publish"],
+        "tree_rounds": ["edit", "change", "publish"],
+    }
+    assert set(steps) == set(expected)
+    for cell, names in expected.items():
+        assert list(steps[cell]) == names
+        for step in names:
+            data = steps[cell][step]
+            # every contender marks every step, a no-op one included
+            assert set(data["median_s"]) == CONTENDERS
+            assert all(seconds > 0 for seconds in data["median_s"].values())
+            assert all(len(runs) == 1 for runs in data["runs_s"].values())
+            assert {"clio/baseline", "clio_bulk/baseline"} <= set(data["ratios"])
+        for name in CONTENDERS:
+            total = sum(steps[cell][step]["runs_s"][name][0] for step in names)
+            (whole,) = cells[cell]["runs_s"][name]
+            assert total <= whole, (cell, name, total, whole)
+    assert "Time per step" in text
+    assert "| edit → change → publish (per object round) | edit |" in text
+    assert "| edit → change → publish, parent + 10 children (per tree round) | publish |" in text
+
+
+def test_step_timer():
+    from clio.bench.runner import StepTimer
+
+    readings = iter([10.0, 11.0, 11.5, 14.0, 14.25, 15.0, 17.0])
+    timer = StepTimer(clock=lambda: next(readings))
+    timer.start()  # 10
+    timer("create")  # 11: 1
+    timer("load")  # 11.5: no step, the clock restarts
+    timer("edit")  # 14: 2.5
+    timer("publish")  # 14.25: 0.25
+    timer("load")  # 15
+    timer("edit")  # 17: 2 more
+    assert timer.totals == {"create": 1.0, "edit": 4.5, "publish": 0.25}
+
+    started = StepTimer(clock=lambda: 5.0)
+    started.start(at=2.0)  # the whole workload's own start
+    started("create")
+    assert started.totals == {"create": 3.0}
+
+    with pytest.raises(RuntimeError):
+        StepTimer()("create")
 
 
 def test_scaling_quick_run(database, tmp_path):
