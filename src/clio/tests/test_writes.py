@@ -250,3 +250,36 @@ def test_a_zope_transaction_commits_what_a_transition_wrote(engine):
     finally:
         with engine.begin() as conn:
             conn.execute(sa.delete(table).where(table.c.code == code))
+
+
+@pytest.mark.parametrize("make", [lambda: Plain(7, "seven"), lambda: Paragraph(code=7, text="seven")])
+def test_a_new_version_gets_its_bookkeeping_without_attribute_events(session, make):
+    """A new version's bookkeeping goes into its state directly (classical
+    and declarative mappings alike): only the code and the application's
+    own values are set through the attributes, yet the INSERT stores
+    every value, with the session's user filled in at the first flush."""
+    cls = type(make())
+    seen = []
+
+    def listener(target, value, oldvalue, initiator):
+        seen.append(initiator.key)
+
+    keys = [prop.key for prop in sa.inspect(cls).column_attrs]
+    for key in keys:
+        sa.event.listen(getattr(cls, key), "set", listener)
+    try:
+        version = make()
+    finally:
+        for key in keys:
+            sa.event.remove(getattr(cls, key), "set", listener)
+    assert sorted(seen) == sorted(["code", "name" if cls is Plain else "text"])
+    assert version.status == clio.NEW and version.published_start_timestamp is None
+    assert version.created_timestamp == version.changed_timestamp is not None
+    session.info["clio.userid"] = "alice"
+    session.add(version)
+    session.flush()
+    table = sa.inspect(cls).local_table
+    row = session.connection().execute(sa.select(table).where(table.c.code == 7)).one()
+    assert (row.status, row.created_userid, row.changed_userid) == (clio.NEW, "alice", "alice")
+    assert row.created_timestamp is not None and row.published_userid is None
+    assert version.created_userid == "alice"
