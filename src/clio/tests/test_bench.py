@@ -3,9 +3,9 @@
 Timing ratios stay out of the tests (the machine is shared and noisy); they
 check that the benchmark runs in quick mode with tiny sizes on every
 database, that its statement counts are the bounded ones, and that its
-per-step times are there and fit in the whole workload's.  The benchmark runs in a
-subprocess: SQLAlchemy-Continuum's switch (``make_versioned``) installs
-process-wide listeners that have no business in the test process.
+per-step times are there and fit in the whole workload's.  The benchmark
+runs in a subprocess: SQLAlchemy-Continuum's switch (``make_versioned``)
+installs process-wide listeners that have no business in the test process.
 """
 
 import json
