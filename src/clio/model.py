@@ -304,10 +304,10 @@ def _before_flush(session, flush_context, instances):
             continue  # a copy made by a transition, not a new object
         if userid is not None:
             # Into the pending object's state, as _init_version put them.
-            state = instance_dict(obj)
+            values = instance_dict(obj)
             for key in ("created_userid", "changed_userid"):
-                if state.get(key) == provisional:
-                    state[key] = userid
+                if values.get(key) == provisional:
+                    values[key] = userid
         notify(session, ObjectCreated(obj, None, obj.created_userid))
 
 
