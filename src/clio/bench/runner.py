@@ -357,14 +357,8 @@ def markdown(report: dict) -> str:
         lines.append("| workload (per unit) | " + " | ".join(names) + " | " + " | ".join(ratio_names) + " |")
         lines.append("|---" * (1 + len(names) + len(ratio_names)) + "|")
         for cell, unit, title in CELLS:
-            data = result["cells"][cell]
-            times = [
-                _time(data["median_s"][n]) if n in data["median_s"] else "—" for n in names
-            ]
-            ratios = [
-                f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names
-            ]
-            lines.append(f"| {title} (per {unit}) | " + " | ".join(times) + " | " + " | ".join(ratios) + " |")
+            row = _timing_row(result["cells"][cell], names, ratio_names, _time)
+            lines.append(f"| {title} (per {unit}) | " + " | ".join(row) + " |")
         lines += _step_table(result, names, ratio_names)
         lines += ["", "SQL statements per step (one object; clio_bulk: one batch):", ""]
         steps = []
@@ -412,11 +406,14 @@ def _step_table(result: dict, names: list, ratio_names: list) -> list:
         ]
     for cell, unit, title in CELLS:
         for step, data in steps.get(cell, {}).items():
-            times = [_step_time(data["median_s"][n]) if n in data["median_s"] else "—" for n in names]
-            ratios = [
-                f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names
-            ]
-            lines.append(
-                f"| {title} (per {unit}) | {step} | " + " | ".join(times) + " | " + " | ".join(ratios) + " |"
-            )
+            row = _timing_row(data, names, ratio_names, _step_time)
+            lines.append(f"| {title} (per {unit}) | {step} | " + " | ".join(row) + " |")
     return lines + note
+
+
+def _timing_row(data: dict, names: list, ratio_names: list, time_format) -> list:
+    """The cells of one Markdown row: each contender's median (through
+    ``time_format``), then the ratios; "—" where there is none."""
+    times = [time_format(data["median_s"][n]) if n in data["median_s"] else "—" for n in names]
+    ratios = [f"{data['ratios'][r]:.2f}×" if r in data["ratios"] else "—" for r in ratio_names]
+    return times + ratios
