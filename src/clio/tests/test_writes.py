@@ -32,6 +32,15 @@ def make_page(session, code=1, paragraphs=3, tags=0):
     return page
 
 
+
+def published_page(session, paragraphs):
+    """A committed, published page, loaded again before any count starts."""
+    page = make_page(session, paragraphs=paragraphs)
+    page.publish()
+    session.commit()
+    page.status  # loaded outside the count
+    return page
+
 def test_a_transition_is_in_the_database_when_it_returns(session):
     """No flush needed, and the versions are not left dirty: the run sent
     its own UPDATE."""
@@ -48,10 +57,7 @@ def test_a_transition_is_in_the_database_when_it_returns(session):
 
 
 def test_a_tree_costs_one_insert_and_one_update_per_class(session, count_statements):
-    page = make_page(session, paragraphs=5)
-    page.publish()
-    session.commit()
-    page.status  # loaded outside the count
+    page = published_page(session, paragraphs=5)
     with count_statements() as counted:
         draft = page.edit()
         session.flush()
@@ -197,10 +203,7 @@ def test_statements_of_a_tree_edit_and_publish(session, count_statements):
     """The statements of a page with five paragraphs, one tree level:
     what the hand-written baseline does, plus the page's tags (a second
     relation, loaded to link the copy)."""
-    page = make_page(session, paragraphs=5)
-    page.publish()
-    session.commit()
-    page.status  # loaded outside the count
+    page = published_page(session, paragraphs=5)
     with count_statements() as counted:
         draft = page.edit()
     # lock the page; load and lock its paragraphs (one query); load its
