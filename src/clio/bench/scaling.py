@@ -1,4 +1,4 @@
-"""Read latency of one object as the versions table grows (SPEC §6).
+"""Read (and transition) latency of one object as the versions table grows (SPEC §6).
 
 The table is bulk-loaded (executemany; COPY on PostgreSQL) up to each size
 in turn, half of the versions in two shapes:
@@ -18,7 +18,11 @@ labelled "(view)"); the published read by status (``code = ? AND status =
 published_start_timestamp)`` index backwards (``ORDER BY
 published_start_timestamp DESC LIMIT 1``); and a correlated ``MAX``
 criterion that was tried as a loader criterion for ``clio.views`` and
-rejected (see ``max_subquery_as_of``).  The statistics are refreshed
+rejected (see ``max_subquery_as_of``).  It also times two transitions on
+the object, rolled back each time: an edit, and an edit and publish
+("clio edit", "clio edit+publish"; "clio edit (wide)" on the wide
+objects): a transition's lock read is what could grow with the history.
+The statistics are refreshed
 (ANALYZE) after each load, as autovacuum or an operator would.
 """
 
@@ -163,6 +167,21 @@ def measure(engine, history: int, objects: int, reads: int, repeat: int, rng) ->
             assert found.published_start_timestamp <= moment
             session.expunge_all()
 
+        def clio_edit(code):
+            """A transition on the object: its lock read is the part that
+            could grow with the history (see clio.run._live_ids)."""
+            draft = clio.version_at(session, doc, code).edit()
+            assert draft.status == st.EDITABLE
+            session.rollback()
+
+        def clio_edit_publish(code):
+            """Edit and publish: the publication also reads the object's
+            highest archive number."""
+            draft = clio.version_at(session, doc, code).edit()
+            draft.publish()
+            assert draft.status == st.PUBLISHED
+            session.rollback()
+
         def baseline_as_of(code, moment):
             stmt = (
                 sa.select(table)
@@ -224,6 +243,8 @@ def measure(engine, history: int, objects: int, reads: int, repeat: int, rng) ->
                 max_subquery_as_of, [(DEEP, datetime.now(timezone.utc))] * reads, repeat
             ),
             "correlated max as-of": _median_time(max_subquery_as_of, deep_moments, repeat),
+            "clio edit": _median_time(clio_edit, deep, repeat),
+            "clio edit+publish": _median_time(clio_edit_publish, deep, repeat),
         }
         if objects:
             wide = [(c,) for c in wide_codes]
@@ -232,6 +253,7 @@ def measure(engine, history: int, objects: int, reads: int, repeat: int, rng) ->
             results["clio as-of (wide)"] = _median_time(clio_as_of, wide_at, repeat)
             results["clio published (view, wide)"] = _median_time(view_published, wide, repeat)
             results["clio as-of (view, wide)"] = _median_time(view_as_of, wide_at, repeat)
+            results["clio edit (wide)"] = _median_time(clio_edit, wide, repeat)
     return results
 
 

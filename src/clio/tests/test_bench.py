@@ -150,6 +150,9 @@ def test_scaling_quick_run(database, tmp_path):
             "clio published (view)",
             "clio as-of (view)",
             "baseline as-of",
+            "clio edit",
+            "clio edit+publish",
+            "clio edit (wide)",
         }
     assert "| 1000 |" in text.replace(",", "")
 
