@@ -52,7 +52,8 @@ def workflow_constraints(tablename: str) -> tuple:
 
     ``(code, status)`` serves the published read of one object and makes a
     second published or pending version impossible; ``(code,
-    published_start_timestamp)`` serves the as-of read; ``status`` and
+    published_start_timestamp)`` serves the as-of read (the two serve a
+    transition's lock read of one object too); ``status`` and
     ``published_end_timestamp`` serve listings and the search for pending
     schedules.
     """

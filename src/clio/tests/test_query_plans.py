@@ -203,3 +203,73 @@ def test_walking_a_tree_uses_the_code_index(connection):
             assert row["type"] != "ALL" or str(row["table"]).startswith("<"), rows
         text = str(rows)
     assert "code" in text, text
+
+
+DEEP = 1000
+HISTORY = 2000
+
+
+def test_locking_an_object_with_a_long_history_uses_index_ranges(connection):
+    """A transition's lock read (``Run.versions``) finds an object's live
+    versions and the archives ending in the future without scanning the
+    table, and on SQLite by index ranges bounded by more than the code
+    (which would visit every version of the object): a transition on an
+    object with a long history costs what it costs on a new one."""
+    rows = [
+        dict(
+            code=DEEP,
+            status=clio.ARCHIVED + n,
+            created_timestamp=moment(n),
+            published_start_timestamp=moment(n),
+            published_end_timestamp=moment(n + 1),
+            title=f"deep/{n}",
+        )
+        for n in range(HISTORY)
+    ]
+    rows.append(
+        dict(
+            code=DEEP,
+            status=clio.PUBLISHED,
+            created_timestamp=moment(HISTORY),
+            published_start_timestamp=moment(HISTORY),
+            published_end_timestamp=None,
+            title="deep",
+        )
+    )
+    rows += [
+        dict(
+            code=code,
+            status=clio.PUBLISHED,
+            created_timestamp=T0,
+            published_start_timestamp=T0,
+            published_end_timestamp=None,
+            title=str(code),
+        )
+        for code in range(1, CODES + 1)
+    ]
+    connection.execute(sa.insert(Page.__table__), rows)
+    name = connection.dialect.name
+    if name == "postgresql":
+        connection.exec_driver_sql("ANALYZE clio_page")
+    seen = []
+
+    def capture(conn, cursor, sql, parameters, context, executemany):
+        seen.append((sql, parameters))
+
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        published = sa.select(Page).where(Page.code == DEEP, Page.status == clio.PUBLISHED)
+        page = session.scalars(published).one()
+        event.listen(connection, "before_cursor_execute", capture)
+        try:
+            draft = page.edit()
+        finally:
+            event.remove(connection, "before_cursor_execute", capture)
+        assert (draft.status, draft.title) == (clio.EDITABLE, "deep")
+    sql, params = next((sql, p) for sql, p in seen if sql.lstrip().upper().startswith("SELECT"))
+    assert "clio_page" in sql and "clio_siblings" not in sql, sql
+    if name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    text = plan(connection, sql, params)  # no full scan anywhere
+    if name == "sqlite":
+        # Every search is bounded by more than the code (clio.run._live_ids).
+        assert "(code=?)" not in text, text
