@@ -26,7 +26,7 @@ from sqlalchemy.orm import attributes, make_transient_to_detached
 
 from clio.classcache import class_cache
 from clio.relations import attach, is_dynamic, key_pairs, relations_of
-from clio.session import mark_written
+from clio.session import mark_written, register_written
 
 __all__ = ["make_copies"]
 
@@ -171,6 +171,7 @@ def _insert(session, cls, rows: list[dict]) -> list:
             make_transient_to_detached(copy)
             session.add(copy)
             copies.append(copy)
+        register_written(session, inserted=copies)
         return copies
     # No RETURNING (MySQL), or a class over several tables (joined
     # inheritance): through the unit of work, as plain objects.

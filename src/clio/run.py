@@ -24,7 +24,7 @@ from clio.classcache import class_cache
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code
 from clio.relations import batch_loadable, key_pairs, needs_load, relations_of
-from clio.session import mark_written
+from clio.session import mark_written, register_written
 from clio.userid import current_userid
 
 # --- runs ---------------------------------------------------------------------
@@ -499,9 +499,11 @@ class Run:
             return
         writes, self._writes = self._writes, {}
         groups: dict = {}
+        written = []
         for version, values in writes.values():
             if self.is_gone(version):
                 continue
+            written.append(version)
             mapper = base_mapper(type(version))
             key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
             (ident,) = sa.inspect(version).identity
@@ -527,6 +529,7 @@ class Run:
                         f"transaction; reload and retry"
                     )
         mark_written(self.session)
+        register_written(self.session, updated=written)
 
     def forget_writes(self) -> None:
         """After a failed step: drop the values not sent and expire them,

@@ -42,6 +42,35 @@ def mark_written(session) -> None:
         mark_changed(session)
 
 
+def register_written(session, inserted=(), updated=()) -> None:
+    """Tell ``session`` what clio wrote behind its unit of work in the
+    current transaction: the rows of ``inserted`` were inserted, those of
+    ``updated`` changed.  A rollback then treats them as it treats what the
+    unit of work flushed: the inserted objects leave the session
+    (transient again), the updated ones are expired, a savepoint's
+    rollback included.
+
+    clio inserts new versions with its own ``INSERT ... RETURNING`` and
+    joins them as loaded objects, and writes bookkeeping with its own
+    ``UPDATE`` and ``set_committed_value``.  Unregistered, a rollback would
+    leave objects for rows that no longer exist in the identity map (and
+    on SQLite, which hands the same ids out again, the next copy could not
+    join), and a savepoint's rollback, which expires only what it knows
+    changed, would leave the rolled-back statuses in memory.  The unit of
+    work records what it flushed in the innermost transaction's ``_new``
+    and ``_dirty`` (``Session._register_altered``), which a savepoint's
+    commit hands to its parent and a rollback undoes; SQLAlchemy has no
+    public call for it, so this does the same.
+    """
+    transaction = session._transaction
+    if transaction is None:
+        return
+    for obj in inserted:
+        transaction._new[sa.inspect(obj)] = True
+    for obj in updated:
+        transaction._dirty[sa.inspect(obj)] = True
+
+
 #: The database used when the settings name none.
 DEFAULT_URL = "sqlite:///clio.sqlite"
 #: Registry key of the session factory used by ``request.dbsession``.

@@ -286,3 +286,40 @@ def test_a_new_version_gets_its_bookkeeping_without_attribute_events(session, ma
     assert (row.status, row.created_userid, row.changed_userid) == (clio.NEW, "alice", "alice")
     assert row.created_timestamp is not None and row.published_userid is None
     assert version.created_userid == "alice"
+
+
+@pytest.mark.parametrize("savepoint", [False, True], ids=["transaction", "savepoint"])
+def test_a_rolled_back_transition_takes_its_new_versions_out_of_the_session(session, savepoint):
+    """New versions are inserted by clio's own INSERT and bookkeeping
+    written by its own UPDATE, not by the unit of work; a rollback must
+    still forget the copies as it forgets flushed objects (they become
+    transient), or a stale copy would stay in the identity map (on SQLite,
+    which reuses the id, the next copy could not join the session), and a
+    savepoint's rollback must expire the versions clio updated, or their
+    rolled-back statuses would stay in memory."""
+    page = published_page(session, paragraphs=3)
+    transaction = session.begin_nested() if savepoint else None
+    draft = page.edit()
+    copies = [draft, *draft.paragraphs]
+    assert all(sa.inspect(copy).persistent for copy in copies)
+    if savepoint:
+        transaction.rollback()
+    else:
+        session.rollback()
+    for copy in copies:
+        assert sa.inspect(copy).transient, copy
+        assert copy not in session
+    assert statuses_in_database(session, Page, 1) == [clio.PUBLISHED]
+    assert page.status == clio.PUBLISHED  # expired, read again
+    again = page.edit()  # the same ids on SQLite
+    assert again.status == clio.EDITABLE and len(again.paragraphs) == 3
+    assert draft.status == clio.EDITABLE  # the forgotten copy still reads
+
+
+def test_a_committed_savepoint_keeps_its_new_versions_until_the_transaction_rolls_back(session):
+    page = published_page(session, paragraphs=2)
+    with session.begin_nested():
+        draft = page.edit()
+    assert sa.inspect(draft).persistent
+    session.rollback()
+    assert sa.inspect(draft).transient
