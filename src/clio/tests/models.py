@@ -120,7 +120,8 @@ class Page(clio.Workflowed, Base):
 class Paragraph(clio.Workflowed, Base):
     __tablename__ = "clio_paragraph"
     text: Mapped[str] = mapped_column(sa.UnicodeText, default="")
-    page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clio_page.id"))
+    # Indexed, as a parent's key should be: walking a tree finds children by it.
+    page_id: Mapped[int | None] = mapped_column(sa.ForeignKey("clio_page.id"), index=True)
     page: Mapped[Page | None] = relationship(back_populates="paragraphs")
 
 
