@@ -26,6 +26,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 import zope.sqlalchemy
 from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm.attributes import instance_state
 
 from clio.events import REQUEST_KEY
 from clio.model import REGISTRY_KEY
@@ -66,9 +67,12 @@ def register_written(session, inserted=(), updated=()) -> None:
     if transaction is None:
         return
     for obj in inserted:
-        transaction._new[sa.inspect(obj)] = True
-    for obj in updated:
-        transaction._dirty[sa.inspect(obj)] = True
+        transaction._new[instance_state(obj)] = True
+    if transaction.nested:
+        # Only a savepoint's rollback expires no more than it knows
+        # changed; the whole transaction's rollback expires everything.
+        for obj in updated:
+            transaction._dirty[instance_state(obj)] = True
 
 
 #: The database used when the settings name none.
