@@ -68,7 +68,7 @@ def register_written(session, inserted=(), updated=()) -> None:
         return
     for obj in inserted:
         transaction._new[instance_state(obj)] = True
-    if transaction.nested:
+    if session.in_nested_transaction():
         # Only a savepoint's rollback expires no more than it knows
         # changed; the whole transaction's rollback expires everything.
         for obj in updated:
