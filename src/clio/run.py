@@ -12,6 +12,8 @@ queries; and it writes clio's bookkeeping columns set-wise
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from datetime import datetime
 from typing import NamedTuple
 
@@ -95,7 +97,8 @@ def statements(cls, dialect: str) -> Statements:
     ``FOR UPDATE`` where the database has row locks (on SQLite through
     :func:`_live_ids`, so that it stays as fast however long the object's
     history is); ``lock_many`` does the same for a list of codes
-    (``:codes``, expanding).
+    (``:codes``, expanding; on SQLite also ``:codes_json``, the list as a
+    JSON array, see :func:`_live_ids_many`).
     ``archive_max`` finds the highest archive number of an object,
     ``archive_max_many`` of each of a list of codes; they are Core
     statements on the table (no objects to load), and on MariaDB locking
@@ -114,12 +117,11 @@ def statements(cls, dialect: str) -> Statements:
         else:
             lock = sa.select(cls).where(cls.code == code, live_or_ending(cls, now))
         lock = lock.execution_options(populate_existing=True)
-        lock_many = (
-            sa.select(cls)
-            .where(cls.code.in_(codes), live_or_ending(cls, now))
-            .order_by(cls.code, cls.id)
-            .execution_options(populate_existing=True)
-        )
+        if dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 38):
+            lock_many = sa.select(cls).where(cls.id.in_(_live_ids_many(cls, codes, now)))
+        else:
+            lock_many = sa.select(cls).where(cls.code.in_(codes), live_or_ending(cls, now))
+        lock_many = lock_many.order_by(cls.code, cls.id).execution_options(populate_existing=True)
         columns = sa.inspect(cls).base_mapper.columns
         code_column, status = columns["code"], columns["status"]
         archive_max = sa.select(sa.func.max(status)).where(code_column == code)
@@ -196,6 +198,48 @@ def _live_ids(cls, code, now) -> sa.CompoundSelect:
             ending["code"] == code,
             ending[end] > now,
             ending[start] >= sa.func.coalesce(started, sa.type_coerce(now, ending[start].type)),
+        ),
+    )
+
+
+def _live_ids_many(cls, codes, now) -> sa.CompoundSelect:
+    """:func:`_live_ids` for a list of codes, on SQLite::
+
+        SELECT id ... WHERE code IN :codes AND status < 1000
+        UNION ALL
+        SELECT ending.id FROM json_each(:codes_json) AS each
+          JOIN ... AS ending ON ending.code = each.value
+           AND ending.published_end_timestamp > :now
+           AND ending.published_start_timestamp >= coalesce(
+               (SELECT max(published_start_timestamp) ... WHERE code =
+                  each.value AND published_start_timestamp <= :now), :now)
+
+    The archives ending in the future need the start of each object's
+    version live now as their bound, one per code: the list of codes,
+    read as a table (``json_each``, built into SQLite since 3.38; an
+    older SQLite gets the plain criterion), drives the join, so that the
+    subquery runs once per code and bounds a range of ``(code,
+    published_start_timestamp)``.
+    """
+    columns = base_mapper(cls).columns
+    start, end = "published_start_timestamp", "published_end_timestamp"
+    live, ending, latest = (
+        _aliased(columns, f"clio_{name}") for name in ("live", "ending", "latest")
+    )
+    each = sa.func.json_each(sa.bindparam("codes_json")).table_valued("value").alias("clio_each")
+    started = (
+        sa.select(sa.func.max(latest[start]))
+        .where(latest["code"] == each.c.value, latest[start] <= now)
+        .scalar_subquery()
+    )
+    bound = sa.func.coalesce(started, sa.type_coerce(now, ending[start].type))
+    return sa.union_all(
+        sa.select(live["id"]).where(live["code"].in_(codes), live["status"] < st.ARCHIVED),
+        sa.select(ending["id"])
+        .select_from(each)
+        .join(
+            ending["id"].table,
+            sa.and_(ending["code"] == each.c.value, ending[end] > now, ending[start] >= bound),
         ),
     )
 
@@ -397,7 +441,10 @@ class Run:
             stmt = statements(base.class_, self.dialect).lock_many
             for chunk in _chunks(sorted(codes)):
                 found: dict = {code: [] for code in chunk}
-                for row in self.session.scalars(stmt, {"codes": chunk, "now": self.now}):
+                params = {"codes": chunk, "now": self.now}
+                if self.dialect == "sqlite":
+                    params["codes_json"] = json.dumps(chunk)
+                for row in self.session.scalars(stmt, params):
                     found[row.code].append(row)
                 for code, rows in found.items():
                     self._versions[(base, code)] = rows

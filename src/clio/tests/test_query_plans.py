@@ -213,12 +213,10 @@ DEEP = 1000
 HISTORY = 2000
 
 
-def test_locking_an_object_with_a_long_history_uses_index_ranges(connection):
-    """A transition's lock read (``Run.versions``) finds an object's live
-    versions and the archives ending in the future without scanning the
-    table, and on SQLite by index ranges bounded by more than the code
-    (which would visit every version of the object): a transition on an
-    object with a long history costs what it costs on a new one."""
+@pytest.fixture
+def deep(connection):
+    """Object ``DEEP`` with ``HISTORY`` archived versions and a published
+    one, beside ``CODES`` objects of one version each."""
     rows = [
         dict(
             code=DEEP,
@@ -252,28 +250,42 @@ def test_locking_an_object_with_a_long_history_uses_index_ranges(connection):
         for code in range(1, CODES + 1)
     ]
     connection.execute(sa.insert(Page.__table__), rows)
-    name = connection.dialect.name
-    if name == "postgresql":
+    if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE clio_page")
+    return connection
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["one", "batch"])
+def test_locking_an_object_with_a_long_history_uses_index_ranges(deep, batch):
+    """A transition's lock read (``Run.versions``; ``lock_many`` for a
+    batch) finds the live versions and the archives ending in the future
+    without scanning the table, and on SQLite by index ranges bounded by
+    more than the code (which would visit every version of the object): a
+    transition on an object with a long history costs what it costs on a
+    new one."""
+    connection = deep
+    name = connection.dialect.name
     seen = []
 
     def capture(conn, cursor, sql, parameters, context, executemany):
         seen.append((sql, parameters))
 
     with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
-        published = sa.select(Page).where(Page.code == DEEP, Page.status == clio.PUBLISHED)
-        page = session.scalars(published).one()
+        codes = [DEEP, 1, 2] if batch else [DEEP]
+        published = sa.select(Page).where(Page.code.in_(codes), Page.status == clio.PUBLISHED)
+        pages = session.scalars(published.order_by(Page.code)).all()
         event.listen(connection, "before_cursor_execute", capture)
         try:
-            draft = page.edit()
+            drafts = clio.edit_all(session, pages) if batch else [pages[0].edit()]
         finally:
             event.remove(connection, "before_cursor_execute", capture)
-        assert (draft.status, draft.title) == (clio.EDITABLE, "deep")
+        assert [(d.status, d.title) for d in drafts][-1] == (clio.EDITABLE, "deep")
     sql, params = next((sql, p) for sql, p in seen if sql.lstrip().upper().startswith("SELECT"))
     assert "clio_page" in sql and "clio_siblings" not in sql, sql
     if name == "postgresql":
         connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     text = plan(connection, sql, params)  # no full scan anywhere
     if name == "sqlite":
-        # Every search is bounded by more than the code (clio.run._live_ids).
+        # Every search is bounded by more than the code (clio.run._live_ids,
+        # _live_ids_many; the batch's codes are read as a table).
         assert "(code=?)" not in text, text
