@@ -153,6 +153,24 @@ def _aliased(columns, name: str, fk=None) -> dict:
     return found
 
 
+def _ending_after(ending: dict, latest: dict, code, now) -> sa.ColumnElement:
+    """The criterion on ``ending`` (an :func:`_aliased` table) for the
+    archives of object ``code`` whose published life ends after ``now``,
+    as index ranges of ``(code, published_start_timestamp)``: they start
+    no earlier than the version live at ``now`` (the latest start by then,
+    found in ``latest``), or than ``now`` itself if none has started.
+    Exact while validity intervals do not overlap (see :func:`_live_ids`).
+    """
+    start, end = "published_start_timestamp", "published_end_timestamp"
+    started = (
+        sa.select(sa.func.max(latest[start]))
+        .where(latest["code"] == code, latest[start] <= now)
+        .scalar_subquery()
+    )
+    bound = sa.func.coalesce(started, sa.type_coerce(now, ending[start].type))
+    return sa.and_(ending["code"] == code, ending[end] > now, ending[start] >= bound)
+
+
 def _live_ids(cls, code, now) -> sa.CompoundSelect:
     """The ids of the versions :func:`live_or_ending` selects of one
     object, in a form every row of which an index range finds::
@@ -183,22 +201,12 @@ def _live_ids(cls, code, now) -> sa.CompoundSelect:
     statement can fall back to the code index (see docs/benchmarks.rst).
     """
     columns = base_mapper(cls).columns
-    start, end = "published_start_timestamp", "published_end_timestamp"
     live, ending, latest = (
         _aliased(columns, f"clio_{name}") for name in ("live", "ending", "latest")
     )
-    started = (
-        sa.select(sa.func.max(latest[start]))
-        .where(latest["code"] == code, latest[start] <= now)
-        .scalar_subquery()
-    )
     return sa.union_all(
         sa.select(live["id"]).where(live["code"] == code, live["status"] < st.ARCHIVED),
-        sa.select(ending["id"]).where(
-            ending["code"] == code,
-            ending[end] > now,
-            ending[start] >= sa.func.coalesce(started, sa.type_coerce(now, ending[start].type)),
-        ),
+        sa.select(ending["id"]).where(_ending_after(ending, latest, code, now)),
     )
 
 
@@ -222,25 +230,15 @@ def _live_ids_many(cls, codes, now) -> sa.CompoundSelect:
     published_start_timestamp)``.
     """
     columns = base_mapper(cls).columns
-    start, end = "published_start_timestamp", "published_end_timestamp"
     live, ending, latest = (
         _aliased(columns, f"clio_{name}") for name in ("live", "ending", "latest")
     )
     each = sa.func.json_each(sa.bindparam("codes_json")).table_valued("value").alias("clio_each")
-    started = (
-        sa.select(sa.func.max(latest[start]))
-        .where(latest["code"] == each.c.value, latest[start] <= now)
-        .scalar_subquery()
-    )
-    bound = sa.func.coalesce(started, sa.type_coerce(now, ending[start].type))
     return sa.union_all(
         sa.select(live["id"]).where(live["code"].in_(codes), live["status"] < st.ARCHIVED),
         sa.select(ending["id"])
         .select_from(each)
-        .join(
-            ending["id"].table,
-            sa.and_(ending["code"] == each.c.value, ending[end] > now, ending[start] >= bound),
-        ),
+        .join(ending["id"].table, _ending_after(ending, latest, each.c.value, now)),
     )
 
 
@@ -314,17 +312,10 @@ def _children_rows(prop, remote, keys, now, union) -> sa.CompoundSelect:
     plain form better than this one and keeps it.
     """
     columns = prop.mapper.columns
-    start, end = "published_start_timestamp", "published_end_timestamp"
     under, kin, codes_under, live, ending, latest = (
         _aliased(columns, f"clio_{name}", fk=remote)
         for name in ("under", "kin", "codes", "live", "ending", "latest")
     )
-    started = (
-        sa.select(sa.func.max(latest[start]))
-        .where(latest["code"] == kin["code"], latest[start] <= now)
-        .scalar_subquery()
-    )
-    bound = sa.func.coalesce(started, sa.type_coerce(now, ending[start].type))
     return union(
         sa.select(under["id"]).where(under["fk"].in_(keys)),
         sa.select(live["id"]).where(
@@ -333,10 +324,7 @@ def _children_rows(prop, remote, keys, now, union) -> sa.CompoundSelect:
         ),
         sa.select(ending["id"])
         .select_from(kin["id"].table)
-        .join(
-            ending["id"].table,
-            sa.and_(ending["code"] == kin["code"], ending[end] > now, ending[start] >= bound),
-        )
+        .join(ending["id"].table, _ending_after(ending, latest, kin["code"], now))
         .where(kin["fk"].in_(keys)),
     )
 
