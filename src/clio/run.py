@@ -264,9 +264,8 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
                 .prefix_with("STRAIGHT_JOIN")
             )
         else:
-            siblings = remote.table.alias("clio_siblings")
-            code = prop.mapper.get_property("code").columns[0]
-            codes = sa.select(siblings.c[code.name]).where(siblings.c[remote.name].in_(keys))
+            siblings = _aliased(prop.mapper.columns, "clio_siblings", fk=remote)
+            codes = sa.select(siblings["code"]).where(siblings["fk"].in_(keys))
             # Every row under the parents has its code among ``codes``: the
             # database finds all rows through the code index, then keeps
             # those under the parents and the live ones.  The filter is
