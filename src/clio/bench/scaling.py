@@ -38,7 +38,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 import clio
 from clio import status as st
-from clio.bench.databases import BenchDatabase
+from clio.bench.databases import BenchDatabase, analyze
 
 #: The published versions go live here; the history lies before it.
 T0 = datetime(2020, 1, 1, tzinfo=timezone.utc)
@@ -109,18 +109,6 @@ def load(engine, rows) -> None:
         insert = sa.insert(table)
         for start in range(0, len(rows), CHUNK):
             conn.execute(insert, [dict(zip(COLUMNS, row)) for row in rows[start : start + CHUNK]])
-
-
-def analyze(engine) -> None:
-    with engine.begin() as conn:
-        name = conn.dialect.name
-        table = ScaleDoc.__tablename__
-        if name == "postgresql":
-            conn.exec_driver_sql(f"ANALYZE {table}")
-        elif name == "sqlite":
-            conn.exec_driver_sql("ANALYZE")
-        else:
-            conn.exec_driver_sql(f"ANALYZE TABLE {table}").all()
 
 
 def _median_time(fn, args_list, repeat) -> float:
@@ -271,7 +259,7 @@ def run_database(name, sizes, reads, repeat, seed) -> dict:
                 load(db.engine, deep_rows(history + 1, target_history))
                 load(db.engine, wide_rows(objects, target_objects - 1))
                 history, objects = target_history, target_objects
-                analyze(db.engine)
+                analyze(db.engine, [ScaleDoc.__table__])
                 loaded = time.perf_counter() - started
                 with db.engine.connect() as conn:
                     stored = conn.execute(sa.select(sa.func.count()).select_from(ScaleDoc)).scalar()

@@ -14,6 +14,7 @@ import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
 
 import clio
 
@@ -163,3 +164,50 @@ def test_cli_rejects_an_unknown_database(capsys):
     with pytest.raises(SystemExit):
         main(["--db", "oracle"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def _has_statistics(conn, table: str) -> bool:
+    """Whether the database holds planner statistics of ``table`` taken
+    from its rows (not the defaults of a table never analysed)."""
+    name = conn.dialect.name
+    if name == "sqlite":
+        if not sa.inspect(conn).has_table("sqlite_stat1"):
+            return False  # made by the first ANALYZE
+        found = "SELECT count(*) FROM sqlite_stat1 WHERE tbl = :t"
+        return conn.execute(sa.text(found), {"t": table}).scalar() > 0
+    if name == "postgresql":
+        found = "SELECT reltuples FROM pg_class WHERE oid = to_regclass(:t)"
+        return conn.execute(sa.text(found), {"t": table}).scalar() > 0
+    found = (
+        "SELECT n_rows FROM mysql.innodb_table_stats"
+        " WHERE database_name = DATABASE() AND table_name = :t"
+    )
+    return (conn.execute(sa.text(found), {"t": table}).scalar() or 0) > 0
+
+
+def test_warm_up_leaves_history_and_the_planners_statistics(database):
+    """Before the timed repetitions every contender runs its workloads
+    once, untimed, and the tables are analysed: the timings then come
+    from tables in use, not from plans made for empty ones."""
+    from clio.bench.contenders import BaselineContender, ClioContender
+    from clio.bench.runner import Settings, warm_up
+
+    engine = database.engine
+    contenders = [BaselineContender(engine), ClioContender(engine)]
+    metadatas = [c.metadata for c in contenders]
+    for metadata in metadatas:
+        metadata.create_all(engine)
+    try:
+        settings = Settings.quick(n=3, k=1, trees=2, reads=2, repeat=1)
+        with engine.connect() as conn:
+            assert not _has_statistics(conn, "bench_clio_kid")
+        warm_up(engine, contenders, metadatas, settings)
+        with engine.connect() as conn:
+            for metadata in metadatas:
+                for table in metadata.sorted_tables:
+                    rows = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                    assert rows > 0, table.name
+                    assert _has_statistics(conn, table.name), table.name
+    finally:
+        for metadata in reversed(metadatas):
+            metadata.drop_all(engine)
