@@ -131,3 +131,43 @@ class Tag(clio.Workflowed, Base):
 
 
 Section = Paragraph  # a child whose parent may be NULL
+
+
+class Sheet(clio.Workflowed, Base):
+    """A parent whose children hold columns of many types, which the
+    copies of an edit must keep (:mod:`clio.copies` inserts them in one
+    statement of arrays on PostgreSQL where the types allow)."""
+
+    __tablename__ = "clio_sheet"
+    title: Mapped[str] = mapped_column(sa.Unicode(50), default="")
+    cells: Mapped[list["Cell"]] = relationship(back_populates="sheet", order_by="Cell.code")
+    notes: Mapped[list["Note"]] = relationship(back_populates="sheet", order_by="Note.code")
+
+
+class Cell(clio.Workflowed, Base):
+    """Types that travel in arrays."""
+
+    __tablename__ = "clio_cell"
+    amount = mapped_column(sa.Numeric(10, 2), nullable=True)
+    ratio = mapped_column(sa.Float, nullable=True)
+    flag = mapped_column(sa.Boolean, nullable=True)
+    day = mapped_column(sa.Date, nullable=True)
+    hour = mapped_column(sa.Time, nullable=True)
+    stamp = mapped_column(sa.DateTime, nullable=True)
+    blob = mapped_column(sa.LargeBinary, nullable=True)
+    uid = mapped_column(sa.Uuid, nullable=True)
+    big = mapped_column(sa.BigInteger, nullable=True)
+    label = mapped_column(sa.Unicode(20), nullable=True)
+    sheet_id = mapped_column(sa.ForeignKey("clio_sheet.id"), index=True, nullable=True)
+    sheet: Mapped[Sheet | None] = relationship(back_populates="cells")
+
+
+class Note(clio.Workflowed, Base):
+    """Types that do not: their copies are inserted row by row."""
+
+    __tablename__ = "clio_note"
+    data = mapped_column(sa.JSON, nullable=True)
+    kind = mapped_column(sa.Enum("memo", "todo", name="clio_note_kind", native_enum=False))
+    span = mapped_column(sa.Interval, nullable=True)
+    sheet_id = mapped_column(sa.ForeignKey("clio_sheet.id"), index=True, nullable=True)
+    sheet: Mapped[Sheet | None] = relationship(back_populates="notes")
