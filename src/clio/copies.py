@@ -213,6 +213,22 @@ def _array_insert(cls):
     return class_cache(cls, "array_insert", build)
 
 
+def _evict_stale(session, copy) -> None:
+    """Take out of ``session`` an object holding the identity the database
+    has just given ``copy``: it stands for a row that no longer exists.
+
+    A rolled-back transaction leaves such objects behind when it inserted
+    their rows and the objects it inserted were dropped and loaded again
+    meanwhile: SQLAlchemy forgets, at a rollback, only the new objects
+    still referenced (a transition's lock drops a draft's loaded children,
+    for instance, and the next one loads them again).  Where the database
+    reuses ids (SQLite), the next copy gets such an identity; SQLAlchemy's
+    own flush replaces the stale object then, and so does this."""
+    stale = session.identity_map.get(sa.inspect(copy).key)
+    if stale is not None:
+        session.expunge(stale)
+
+
 def _insert(session, cls, rows: list[dict]) -> list:
     """Insert ``rows`` of ``cls``; the new persistent objects, in order.
 
@@ -250,6 +266,7 @@ def _insert(session, cls, rows: list[dict]) -> list:
             state_dict.update(row)
             state_dict[ident_key] = idents[row["code"]]
             make_transient_to_detached(copy)
+            _evict_stale(session, copy)
             session.add(copy)
             copies.append(copy)
         register_written(session, inserted=copies)

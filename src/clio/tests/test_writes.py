@@ -384,3 +384,29 @@ def test_a_committed_savepoint_keeps_its_new_versions_until_the_transaction_roll
     assert sa.inspect(draft).persistent
     session.rollback()
     assert sa.inspect(draft).transient
+
+
+@pytest.mark.parametrize("savepoint", [False, True], ids=["transaction", "savepoint"])
+def test_after_a_rollback_new_copies_replace_stale_objects_of_their_ids(session, savepoint):
+    """Publishing a draft reloads its children (the lock refreshes the
+    draft, which drops its loaded collection), so the copies the edit made
+    may be gone and loaded again as other objects, which a rollback does
+    not forget: they stay in the session for rows that no longer exist.
+    On SQLite the next edit's copies get the same ids; they take the stale
+    objects' place instead of failing to join the session."""
+    page = published_page(session, paragraphs=3)
+    kept = []  # the drafts, as a caller holding them would
+    for _ in range(2):
+        transaction = session.begin_nested() if savepoint else None
+        kept.append(page.edit())
+        kept[-1].publish()
+        (transaction or session).rollback()
+    assert statuses_in_database(session, Page, 1) == [clio.PUBLISHED]
+    assert statuses_in_database(session, Paragraph, 100) == [clio.PUBLISHED]
+    draft = page.edit()
+    assert draft.status == clio.EDITABLE and page.status == clio.PUBLISHED_UNDER_EDIT
+    assert [p.status for p in draft.paragraphs] == [clio.EDITABLE] * 3
+    assert all(p.page is draft for p in draft.paragraphs)
+    published = draft.publish()
+    assert [p.status for p in published.paragraphs] == [clio.PUBLISHED] * 3
+    assert statuses_in_database(session, Paragraph, 100) == [clio.PUBLISHED, 1000]
