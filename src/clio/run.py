@@ -19,6 +19,7 @@ from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import attributes, object_session
 
 from clio import status as st
@@ -125,11 +126,14 @@ def statements(cls, dialect: str) -> Statements:
         columns = sa.inspect(cls).base_mapper.columns
         code_column, status = columns["code"], columns["status"]
         archive_max = sa.select(sa.func.max(status)).where(code_column == code)
-        archive_max_many = (
-            sa.select(code_column, sa.func.max(status))
-            .where(code_column.in_(codes))
-            .group_by(code_column)
-        )
+        if dialect == "postgresql":
+            archive_max_many = _archive_max_each(code_column, status)
+        else:
+            archive_max_many = (
+                sa.select(code_column, sa.func.max(status))
+                .where(code_column.in_(codes))
+                .group_by(code_column)
+            )
         if dialect != "sqlite":
             lock = lock.with_for_update()
             lock_many = lock_many.with_for_update()
@@ -139,6 +143,24 @@ def statements(cls, dialect: str) -> Statements:
         return Statements(lock, lock_many, archive_max, archive_max_many)
 
     return class_cache(cls, ("statements", dialect), build)
+
+
+def _archive_max_each(code, status) -> sa.Select:
+    """``archive_max_many`` on PostgreSQL: the highest status of each code
+    of ``:codes`` (passed as one array), found by one probe per code::
+
+        SELECT clio_each.code, (SELECT max(status) ... WHERE code = clio_each.code)
+        FROM unnest(:codes) AS clio_each (code)
+
+    Grouped (``WHERE code IN (...) GROUP BY code``), PostgreSQL reads
+    every ``(code, status)`` index entry of every code, so publishing a
+    tree whose children have a thousand versions each spent 2.2 ms on it;
+    ``max`` of one code is a single step down the index from its end.
+    """
+    codes = sa.bindparam("codes", type_=postgresql.ARRAY(code.type))
+    each = sa.func.unnest(codes).table_valued("code").render_derived(name="clio_each")
+    top = sa.select(sa.func.max(status)).where(code == each.c.code).scalar_subquery()
+    return sa.select(each.c.code, top)
 
 
 def _aliased(columns, name: str, fk=None) -> dict:

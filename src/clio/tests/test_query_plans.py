@@ -82,6 +82,36 @@ def captured_sql(connection, statement):
     return selects[0], result
 
 
+def test_archive_numbers_of_a_batch_with_a_long_history(deep):
+    """Publishing a batch (or a tree's children) reads the highest archive
+    number of each object in one statement.  On PostgreSQL it probes each
+    code once, from the end of the ``(code, status)`` index, where the
+    grouped form read every entry of every code (clio.run._archive_max_each);
+    the archive numbers follow on from the history either way."""
+    connection = deep
+    name = connection.dialect.name
+    with Session(bind=connection, join_transaction_mode="create_savepoint") as session:
+        codes = [DEEP, 1, 2]
+        published = sa.select(Page).where(Page.code.in_(codes), Page.status == clio.PUBLISHED)
+        drafts = clio.edit_all(session, session.scalars(published.order_by(Page.code)).all())
+        with sql_sent(connection) as seen:
+            clio.publish_all(session, drafts)
+        old = session.scalars(
+            sa.select(Page.status).where(Page.code == DEEP, Page.status >= clio.ARCHIVED)
+        ).all()
+        assert max(old) == clio.ARCHIVED + HISTORY  # the next number after the history
+    ((sql, params),) = [(sql, p) for sql, p in seen if "max(clio_page.status)" in sql]
+    if name == "postgresql":
+        assert "unnest(" in sql and "GROUP BY" not in sql, sql
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        text = plan(connection, sql, params)
+        assert "Index Only Scan Backward" in text, text
+        assert "Aggregate" not in text.replace("InitPlan", ""), text
+    else:
+        assert "GROUP BY" in sql
+        plan(connection, sql, params)  # no full scan
+
+
 def plan(connection, sql, params) -> str:
     name = connection.dialect.name
     if name == "sqlite":
