@@ -156,6 +156,8 @@ _NOT_ARRAYABLE = (sa.Enum, sa.Interval)
 
 
 def _arrayable(column_type) -> bool:
+    """Whether values of ``column_type`` (or of the type a decorator
+    stores them as) may travel in a PostgreSQL array parameter."""
     found = column_type
     while isinstance(found, sa.types.TypeDecorator):
         if isinstance(found, _NOT_ARRAYABLE):

@@ -101,7 +101,8 @@ def statements(cls, dialect: str) -> Statements:
     (``:codes``, expanding; on SQLite also ``:codes_json``, the list as a
     JSON array, see :func:`_live_ids_many`).
     ``archive_max`` finds the highest archive number of an object,
-    ``archive_max_many`` of each of a list of codes; they are Core
+    ``archive_max_many`` of each of a list of codes (``:codes``; one array
+    on PostgreSQL, see :func:`_archive_max_each`); they are Core
     statements on the table (no objects to load), and on MariaDB locking
     reads, because InnoDB's plain reads see the transaction's old
     snapshot, not what a winner committed while we waited.
