@@ -391,9 +391,10 @@ def test_after_a_rollback_new_copies_replace_stale_objects_of_their_ids(session,
     """Publishing a draft reloads its children (the lock refreshes the
     draft, which drops its loaded collection), so the copies the edit made
     may be gone and loaded again as other objects, which a rollback does
-    not forget: they stay in the session for rows that no longer exist.
-    On SQLite the next edit's copies get the same ids; they take the stale
-    objects' place instead of failing to join the session."""
+    not forget: held by the forgotten draft, they stay in the session for
+    rows that no longer exist.  On SQLite the next edit's copies get the
+    same ids; they take the stale objects' place instead of failing to
+    join the session."""
     page = published_page(session, paragraphs=3)
     kept = []  # the drafts, as a caller holding them would
     for _ in range(2):
