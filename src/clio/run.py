@@ -93,19 +93,26 @@ class _JSONList(sa.types.TypeDecorator):
         return None if value is None else json.dumps(list(value))
 
 
-def _json_lists(dialect: str) -> bool:
-    """Whether the run's list parameters travel as JSON arrays: on SQLite
-    3.38 and later, which has ``json_each`` built in."""
-    return dialect == "sqlite" and sqlite3.sqlite_version_info >= (3, 38)
+def _json_list(dialect: str, column) -> bool:
+    """Whether a list of values of ``column`` travels as a JSON array: on
+    SQLite 3.38 and later (``json_each`` built in), for integer columns
+    (codes, ids, the usual keys).  Values of other types need their type's
+    conversion, which an expanding parameter applies to each."""
+    return (
+        dialect == "sqlite"
+        and sqlite3.sqlite_version_info >= (3, 38)
+        and isinstance(column.type, sa.Integer)
+    )
 
 
-def _list_param(name: str, dialect: str) -> sa.BindParameter:
-    """The list parameter ``name`` of a run's statement: an expanding one
-    (``IN (?, ?, ...)``, rendered anew for each length at each run), or on
-    SQLite one JSON array read with ``json_each``, so that the statement's
-    text stays the same and SQLAlchemy does not rewrite it at every run (a
-    tenth of the cost of a bookkeeping ``UPDATE`` of ten children there)."""
-    if _json_lists(dialect):
+def _list_param(name: str, dialect: str, column) -> sa.BindParameter:
+    """The list parameter ``name`` of a run's statement, of values of
+    ``column``: an expanding one (``IN (?, ?, ...)``, rendered anew for
+    each length at each run), or one JSON array read with ``json_each``
+    (see :func:`_json_list`), so that the statement's text stays the same
+    and SQLAlchemy does not rewrite it at every run (a tenth of the cost of
+    a bookkeeping ``UPDATE`` of ten children on SQLite)."""
+    if _json_list(dialect, column):
         return sa.bindparam(name, type_=_JSONList())
     return sa.bindparam(name, expanding=True)
 
@@ -142,9 +149,11 @@ def statements(cls, dialect: str) -> Statements:
     """
 
     def build():
+        columns = sa.inspect(cls).base_mapper.columns
+        code_column, status = columns["code"], columns["status"]
         code, codes, now = (
             sa.bindparam("code"),
-            _list_param("codes", dialect),
+            _list_param("codes", dialect, code_column),
             sa.bindparam("now"),
         )
         if dialect == "sqlite":
@@ -152,13 +161,11 @@ def statements(cls, dialect: str) -> Statements:
         else:
             lock = sa.select(cls).where(cls.code == code, live_or_ending(cls, now))
         lock = lock.execution_options(populate_existing=True)
-        if _json_lists(dialect):
+        if isinstance(codes.type, _JSONList):
             lock_many = sa.select(cls).where(cls.id.in_(_live_ids_many(cls, codes, now)))
         else:
             lock_many = sa.select(cls).where(cls.code.in_(codes), live_or_ending(cls, now))
         lock_many = lock_many.order_by(cls.code, cls.id).execution_options(populate_existing=True)
-        columns = sa.inspect(cls).base_mapper.columns
-        code_column, status = columns["code"], columns["status"]
         archive_max = sa.select(sa.func.max(status)).where(code_column == code)
         if dialect == "postgresql":
             archive_max_many = _archive_max_each(code_column, status)
@@ -309,7 +316,7 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
     def build():
         cls = prop.mapper.class_
         ((_local, remote),) = prop.synchronize_pairs
-        keys, now = _list_param("keys", dialect), sa.bindparam("now")
+        keys, now = _list_param("keys", dialect, remote), sa.bindparam("now")
         if dialect == "sqlite":
             rows = _children_rows(prop, remote, keys, now, sa.union_all)
             stmt = sa.select(cls).where(cls.id.in_(rows))
@@ -712,12 +719,12 @@ def _bookkeeping_update(mapper, keys: tuple, many: bool, dialect: str) -> sa.Upd
     """``UPDATE t SET col = :clio_key, ... WHERE id = :clio_id`` (or ``id
     IN :clio_ids``, see :func:`_list_param`) for the attributes ``keys``
     of a versioned class, built once per class, keys and form."""
-    json_lists = many and _json_lists(dialect)
+    (ident,) = mapper.primary_key
+    json_list = many and _json_list(dialect, ident)
 
     def build():
-        (ident,) = mapper.primary_key
         if many:
-            where = ident.in_(_listed(_list_param("clio_ids", dialect)))
+            where = ident.in_(_listed(_list_param("clio_ids", dialect, ident)))
         else:
             where = ident == sa.bindparam("clio_id")
         columns = {mapper.get_property(key).columns[0]: key for key in keys}
@@ -727,4 +734,4 @@ def _bookkeeping_update(mapper, keys: tuple, many: bool, dialect: str) -> sa.Upd
             .values({column: sa.bindparam(f"clio_{key}") for column, key in columns.items()})
         )
 
-    return class_cache(mapper.class_, ("bookkeeping_update", keys, many, json_lists), build)
+    return class_cache(mapper.class_, ("bookkeeping_update", keys, many, json_list), build)

@@ -307,3 +307,21 @@ def test_locking_an_object_with_a_long_history_uses_index_ranges(deep, batch):
         # Every search is bounded by more than the code (clio.run._live_ids,
         # _live_ids_many; the batch's codes are read as a table).
         assert "(code=?)" not in text, text
+
+
+def test_only_lists_of_integers_travel_as_json():
+    """On SQLite a run sends a list of integers (codes, ids, the usual
+    keys) as one JSON array (clio.run._list_param); values of other types
+    keep an expanding parameter, which converts each through its type (a
+    UUID key is stored as hex text on SQLite, say)."""
+    import sqlite3
+
+    from clio.run import _JSONList, _list_param
+
+    integer = sa.Column("n", sa.Integer)
+    as_json = sqlite3.sqlite_version_info >= (3, 38)
+    assert isinstance(_list_param("x", "sqlite", integer).type, _JSONList) is as_json
+    for other in (sa.Column("u", sa.Uuid), sa.Column("t", sa.Unicode(10))):
+        assert _list_param("x", "sqlite", other).expanding
+    for dialect in ("postgresql", "mysql"):
+        assert _list_param("x", dialect, integer).expanding
