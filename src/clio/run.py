@@ -383,12 +383,10 @@ def _children_rows(prop, remote, keys, now, union) -> sa.CompoundSelect:
         _aliased(columns, f"clio_{name}", fk=remote)
         for name in ("under", "kin", "codes", "live", "ending", "latest")
     )
+    codes = sa.select(codes_under["code"]).where(codes_under["fk"].in_(_listed(keys)))
     return union(
         sa.select(under["id"]).where(under["fk"].in_(_listed(keys))),
-        sa.select(live["id"]).where(
-            live["code"].in_(sa.select(codes_under["code"]).where(codes_under["fk"].in_(_listed(keys)))),
-            live["status"] < st.ARCHIVED,
-        ),
+        sa.select(live["id"]).where(live["code"].in_(codes), live["status"] < st.ARCHIVED),
         sa.select(ending["id"])
         .select_from(kin["id"].table)
         .join(ending["id"].table, _ending_after(ending, latest, kin["code"], now))
