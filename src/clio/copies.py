@@ -40,11 +40,7 @@ def copied_keys(cls) -> tuple[str, ...]:
         mapper = sa.inspect(cls)
         skip = {mapper.get_property_by_column(col).key for col in mapper.primary_key}
         skip.add("status")
-        return tuple(
-            prop.key
-            for prop in mapper.column_attrs
-            if prop.key not in skip and _stored_column(mapper, prop) is not None
-        )
+        return tuple(key for key in stored_columns(cls) if key not in skip)
 
     return class_cache(cls, "copied_keys", find)
 
@@ -67,13 +63,22 @@ def content_keys(cls) -> tuple[str, ...]:
     return class_cache(cls, "content_keys", find)
 
 
-def _stored_column(mapper, prop):
-    """The table column a column attribute is stored in, or None for a
-    computed one (``column_property`` of an expression)."""
-    column = prop.columns[0]
-    if isinstance(column, sa.Column) and column.table in mapper.tables:
-        return column
-    return None
+def stored_columns(cls) -> dict:
+    """The table column each column attribute of ``cls`` is stored in, by
+    attribute key, in the mapper's order; computed attributes
+    (``column_property`` of an expression) have none and are left out.
+    Cached per class."""
+
+    def find():
+        mapper = sa.inspect(cls)
+        found = {}
+        for prop in mapper.column_attrs:
+            column = prop.columns[0]
+            if isinstance(column, sa.Column) and column.table in mapper.tables:
+                found[prop.key] = column
+        return found
+
+    return class_cache(cls, "stored_columns", find)
 
 
 def _core_insert(cls):
@@ -85,11 +90,7 @@ def _core_insert(cls):
         mapper = sa.inspect(cls)
         (ident,) = mapper.primary_key
         code = mapper.get_property("code").columns[0]
-        columns = {
-            prop.key: _stored_column(mapper, prop).key
-            for prop in mapper.column_attrs
-            if _stored_column(mapper, prop) is not None
-        }
+        columns = {key: column.key for key, column in stored_columns(cls).items()}
         stmt = sa.insert(ident.table).returning(ident, code)
         return stmt, columns, mapper.get_property_by_column(ident).key
 
@@ -189,11 +190,7 @@ def _array_insert(cls):
         (ident,) = mapper.primary_key
         code = mapper.get_property("code").columns[0]
         ident_key = mapper.get_property_by_column(ident).key
-        columns = {
-            prop.key: _stored_column(mapper, prop)
-            for prop in mapper.column_attrs
-            if prop.key != ident_key and _stored_column(mapper, prop) is not None
-        }
+        columns = {key: col for key, col in stored_columns(cls).items() if key != ident_key}
         if not all(_arrayable(column.type) for column in columns.values()):
             return None
         arrays = [
