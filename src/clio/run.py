@@ -716,11 +716,10 @@ class Run:
 def _bookkeeping_update(mapper, keys: tuple, many: bool, dialect: str) -> sa.Update:
     """``UPDATE t SET col = :clio_key, ... WHERE id = :clio_id`` (or ``id
     IN :clio_ids``, see :func:`_list_param`) for the attributes ``keys``
-    of a versioned class, built once per class, keys and form."""
-    (ident,) = mapper.primary_key
-    json_list = many and _json_list(dialect, ident)
+    of a versioned class, built once per class, keys, form and dialect."""
 
     def build():
+        (ident,) = mapper.primary_key
         if many:
             where = ident.in_(_listed(_list_param("clio_ids", dialect, ident)))
         else:
@@ -732,4 +731,4 @@ def _bookkeeping_update(mapper, keys: tuple, many: bool, dialect: str) -> sa.Upd
             .values({column: sa.bindparam(f"clio_{key}") for column, key in columns.items()})
         )
 
-    return class_cache(mapper.class_, ("bookkeeping_update", keys, many, json_list), build)
+    return class_cache(mapper.class_, ("bookkeeping_update", keys, many, dialect), build)

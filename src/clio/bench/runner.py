@@ -218,6 +218,12 @@ def run_repetition(contender, rep, settings, rng, timings, step_timings) -> None
             )
 
 
+def _no_timings(contenders) -> tuple[dict, dict]:
+    """Empty ``timings`` and ``step_timings`` for :func:`run_repetition`."""
+    timings = {cell: {c.name: [] for c in contenders} for cell, _, _ in CELLS}
+    return timings, {cell: {} for cell in WRITES}
+
+
 def warm_up(engine, contenders, metadatas, settings: Settings) -> None:
     """One untimed repetition of every contender, then the tables analysed.
 
@@ -227,8 +233,7 @@ def warm_up(engine, contenders, metadatas, settings: Settings) -> None:
     instead of the first repetition paying for both.  The warm-up uses
     codes of its own (those of repetition ``settings.repeat``)."""
     rng = random.Random(settings.seed + 1)
-    timings = {cell: {c.name: [] for c in contenders} for cell, _, _ in CELLS}
-    step_timings = {cell: {} for cell in WRITES}
+    timings, step_timings = _no_timings(contenders)
     for contender in contenders:
         run_repetition(contender, settings.repeat, settings, rng, timings, step_timings)
     analyze(engine, [table for metadata in metadatas for table in metadata.sorted_tables])
@@ -246,8 +251,7 @@ def run_database(name: str, settings: Settings) -> dict:
                     contender.create_tables()
                     created.append(contender.metadata)
             warm_up(db.engine, contenders, created, settings)
-            timings = {cell: {c.name: [] for c in contenders} for cell, _, _ in CELLS}
-            step_timings = {cell: {} for cell in WRITES}
+            timings, step_timings = _no_timings(contenders)
             for rep in range(settings.repeat):
                 shift = rep % len(contenders)
                 for contender in contenders[shift:] + contenders[:shift]:
