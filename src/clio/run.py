@@ -27,7 +27,7 @@ from clio.classcache import class_cache
 from clio.exceptions import ConflictError, DetachedVersionError, UnknownStatusError
 from clio.model import check_code
 from clio.relations import batch_loadable, key_pairs, needs_load, relations_of
-from clio.session import mark_written, register_written
+from clio.session import inserted_here, mark_written, register_written
 from clio.userid import current_userid
 
 # --- runs ---------------------------------------------------------------------
@@ -349,6 +349,20 @@ def _children_and_versions(prop, dialect: str) -> sa.Select:
     return class_cache(prop.parent.class_, ("children_and_versions", prop.key, dialect), build)
 
 
+def _children_keys(prop, dialect: str) -> sa.Select:
+    """``SELECT id, fk ... WHERE fk IN :keys`` for the one-to-many
+    ``prop``: which rows hang under the parents, for
+    :meth:`Run._differing` (built once per relation and dialect)."""
+
+    def build():
+        ((_local, remote),) = prop.synchronize_pairs
+        (ident,) = prop.mapper.primary_key
+        keys = _list_param("keys", dialect, remote)
+        return sa.select(ident, remote).where(remote.in_(_listed(keys)))
+
+    return class_cache(prop.parent.class_, ("children_keys", prop.key, dialect), build)
+
+
 def _children_rows(prop, remote, keys, now, union) -> sa.CompoundSelect:
     """The ids of the rows :meth:`Run.lock_children` reads, for SQLite and
     MariaDB: the rows under the parents (their keys ``keys``, a list
@@ -449,11 +463,23 @@ class Run:
     def _key(self, version):
         return (base_mapper(type(version)), version.code)
 
+    def _ours(self, version) -> bool:
+        """Whether ``version`` is a new object this transaction inserted:
+        then it is its object's only version, and no other transaction can
+        see it (:func:`clio.session.inserted_here`), so there is nothing to
+        lock or read again.  Publishing an object created in the same
+        request costs its ``UPDATE`` alone; a new tree's loaded
+        collections are walked as they are once one query has found them
+        complete (:meth:`_differing`)."""
+        return version.status == st.NEW and inserted_here(self.session, version)
+
     def versions(self, version) -> list:
         """The live versions of ``version``'s object (and those whose
         published life ends in the future), locked for this transaction."""
         key = self._key(version)
         found = self._versions.get(key)
+        if found is None and self._ours(version):
+            found = self._versions[key] = [version]
         if found is None:
             cls = key[0].class_
             stmt = statements(cls, self.dialect).lock
@@ -485,9 +511,13 @@ class Run:
         costs a few statements instead of a few per object."""
         by_base: dict = {}
         for version in versions:
-            base, code = self._key(version)
-            if (base, code) not in self._versions:
-                by_base.setdefault(base, set()).add(code)
+            key = self._key(version)
+            if key in self._versions:
+                continue
+            if self._ours(version):
+                self._versions[key] = [version]
+            else:
+                by_base.setdefault(key[0], set()).add(key[1])
         if by_base:
             self.send()  # the lock refreshes what it reads
         for base, codes in by_base.items():
@@ -522,6 +552,7 @@ class Run:
         left to :func:`clio.relations.load_children` and :meth:`prefetch`.
         """
         wanted: dict = {}
+        held: dict = {}
         for parent in parents:
             one_to_many = relations_of(type(parent)).one_to_many
             if not one_to_many:
@@ -530,16 +561,23 @@ class Run:
             if state.session is None or not state.persistent:
                 continue
             for prop in one_to_many:
-                if (
+                if not (
                     batch_loadable(prop)
                     and prop.secondary is None
                     and len(prop.mapper.tables) == 1
-                    and needs_load(state, prop)
                 ):
+                    continue
+                if needs_load(state, prop):
                     wanted.setdefault(prop, []).append(parent)
-        if not wanted:
+                elif self._ours(parent):
+                    held.setdefault(prop, []).append(parent)
+        if not wanted and not held:
             return
         self.send()  # the query refreshes what it reads
+        for prop, owners in held.items():
+            stale = self._differing(prop, owners)
+            if stale:
+                wanted.setdefault(prop, []).extend(stale)
         for prop, owners in wanted.items():
             ((owner_key, child_key),) = key_pairs(prop)
             found: dict = {getattr(owner, owner_key): [] for owner in owners}
@@ -566,6 +604,36 @@ class Run:
                     key = self._key(row)
                     if key not in self._versions:
                         self._versions[key] = live.get(key, [])
+
+    def _differing(self, prop, owners) -> list:
+        """Those of ``owners`` (new objects this transaction inserted,
+        ``prop`` loaded) whose collection does not list exactly the rows
+        the database holds under them, found with one query of keys.
+
+        No other transaction can have hung anything under such an object
+        (:meth:`_ours`), and its children are usually the very objects the
+        application put in the collection: then the collection is walked
+        as it is, not loaded again (and the children this transaction
+        inserted are not locked either).  But a child hung there by setting
+        its foreign key, or written through Core, after the collection was
+        loaded is in the database only, as is one moved away in memory
+        only; the collection is then loaded again like any other."""
+        ((owner_key, child_key),) = key_pairs(prop)
+        below: dict = {getattr(owner, owner_key): set() for owner in owners}
+        stmt = _children_keys(prop, self.dialect)
+        connection = self.session.connection(bind_arguments={"mapper": prop.mapper})
+        for chunk in _chunks(sorted(below)):
+            for ident, key in connection.execute(stmt, {"keys": chunk}):
+                below[key].add(ident)
+        stale = []
+        for owner in owners:
+            listed = {
+                sa.inspect(child).identity
+                for child in sa.inspect(owner).dict[prop.key]
+            }
+            if listed != {(ident,) for ident in below[getattr(owner, owner_key)]}:
+                stale.append(owner)
+        return stale
 
     def _prefetch_archive_numbers(self, versions) -> None:
         by_base: dict = {}

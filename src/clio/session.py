@@ -75,6 +75,28 @@ def register_written(session, inserted=(), updated=()) -> None:
             transaction._dirty[instance_state(obj)] = True
 
 
+def inserted_here(session, obj) -> bool:
+    """Whether ``session`` inserted ``obj``'s row in its current
+    transaction (a savepoint's included), so that it is not committed yet.
+
+    No other transaction can see, lock or change such a row, nor hang rows
+    of its own under it (their foreign key check waits for the commit):
+    what the session holds of it is what the database holds, as the unit
+    of work itself assumes.  A transition needs no lock read for it.  The
+    unit of work records the rows it inserted in each transaction's
+    ``_new`` (see :func:`register_written`), which a savepoint's commit
+    hands to its parent and a commit or rollback empties; SQLAlchemy has
+    no public call for it.
+    """
+    state = instance_state(obj)
+    transaction = session._transaction
+    while transaction is not None:
+        if state in transaction._new:
+            return True
+        transaction = transaction._parent
+    return False
+
+
 #: The database used when the settings name none.
 DEFAULT_URL = "sqlite:///clio.sqlite"
 #: Registry key of the session factory used by ``request.dbsession``.

@@ -411,3 +411,122 @@ def test_after_a_rollback_new_copies_replace_stale_objects_of_their_ids(session,
     published = draft.publish()
     assert [p.status for p in published.paragraphs] == [clio.PUBLISHED] * 3
     assert statuses_in_database(session, Paragraph, 100) == [clio.PUBLISHED, 1000]
+
+
+# --- objects this transaction inserted --------------------------------------
+
+
+def test_publishing_a_new_object_of_this_transaction_sends_its_update_alone(
+    session, count_statements
+):
+    """No other transaction can see a row before it is committed, so a new
+    object published in the transaction that inserted it has nothing to
+    lock or read again; one committed before is locked as usual."""
+    fresh, older = Plain(1, "fresh"), Plain(2, "older")
+    session.add(older)
+    session.commit()
+    older.status  # loaded outside the count
+    session.add(fresh)
+    session.flush()
+    with count_statements() as counted:
+        fresh.publish()
+    assert [s.split(None, 1)[0] for s in counted.statements] == ["UPDATE"]
+    with count_statements() as counted:
+        older.publish()
+    # the lock read, then the UPDATE
+    assert [s.split(None, 1)[0] for s in counted.statements] == ["SELECT", "UPDATE"]
+    assert statuses_in_database(session, Plain, 1) == [clio.PUBLISHED]
+    assert statuses_in_database(session, Plain, 2) == [clio.PUBLISHED]
+
+
+def test_new_objects_of_a_released_savepoint_are_this_transactions(
+    session, count_statements
+):
+    with session.begin_nested():
+        obj = Plain(1, "one")
+        session.add(obj)
+    with count_statements() as counted:
+        obj.publish()
+    assert len(counted) == 1, counted.statements
+    assert obj.status == clio.PUBLISHED
+
+
+def test_a_new_tree_of_this_transaction_is_walked_as_the_session_holds_it(
+    session, count_statements
+):
+    """The children the application put under a new page are published as
+    they are: one query checks that the database holds the same rows under
+    the page, and nothing is locked or loaded again."""
+    page = Page(code=1, title="page", tags=[])
+    page.paragraphs = [Paragraph(code=100 + n, text=f"p{n}") for n in range(3)]
+    session.add(page)
+    session.flush()
+    held = list(page.paragraphs)
+    with count_statements() as counted:
+        page.publish()
+    verbs = [s.split(None, 1)[0] for s in counted.statements]
+    assert verbs == ["SELECT", "UPDATE", "UPDATE"], counted.statements
+    assert page.paragraphs == held
+    assert [p.status for p in held] == [clio.PUBLISHED] * 3
+    for n in range(3):
+        assert statuses_in_database(session, Paragraph, 100 + n) == [clio.PUBLISHED]
+
+
+@pytest.mark.parametrize("how", ["foreign key", "core"])
+def test_children_the_loaded_collection_misses_are_published_too(session, how):
+    """A child hung under a new page by its foreign key, or through Core,
+    after the page's collection was loaded is not in that collection (the
+    unit of work does not put it there); the publication finds it in the
+    database and publishes it with the others."""
+    page = Page(code=1, title="page", tags=[])
+    page.paragraphs = [Paragraph(code=100, text="listed")]
+    session.add(page)
+    session.flush()
+    if how == "foreign key":
+        session.add(Paragraph(code=101, text="unlisted", page_id=page.id))
+        session.flush()
+    else:
+        now = Paragraph._now()
+        values = dict(code=101, text="unlisted", page_id=page.id, status=clio.NEW)
+        values.update(created_timestamp=now, changed_timestamp=now)
+        session.execute(sa.insert(Paragraph.__table__).values(**values))
+    assert [p.code for p in page.paragraphs] == [100]
+    page.publish()
+    assert sorted(p.code for p in page.paragraphs) == [100, 101]
+    assert statuses_in_database(session, Paragraph, 101) == [clio.PUBLISHED]
+
+
+def test_a_child_moved_away_from_a_new_page_is_not_published_with_it(session):
+    page, other = Page(code=1, title="page", tags=[]), Page(code=2, title="other")
+    page.paragraphs = [Paragraph(code=100, text="stays"), Paragraph(code=101, text="moves")]
+    session.add_all([page, other])
+    session.flush()
+    session.execute(
+        sa.update(Paragraph.__table__)
+        .where(Paragraph.__table__.c.code == 101)
+        .values(page_id=other.id)
+    )
+    page.publish()
+    assert [p.code for p in page.paragraphs] == [100]
+    assert statuses_in_database(session, Paragraph, 101) == [clio.NEW]
+
+
+def test_a_pending_draft_hung_under_a_new_page_is_published_over_its_published_version(
+    session,
+):
+    """A child of the new page that is not new itself (a draft moved
+    there) still has its object locked: its published version is
+    archived when the draft is published."""
+    old = make_page(session, code=1, paragraphs=1)
+    old.publish()
+    session.commit()
+    draft = old.paragraphs[0].edit()
+    page = Page(code=2, title="new", tags=[])
+    session.add(page)
+    session.flush()
+    list(page.paragraphs)
+    draft.page = page
+    session.flush()
+    page.publish()
+    assert draft.status == clio.PUBLISHED
+    assert statuses_in_database(session, Paragraph, 100) == [clio.PUBLISHED, 1000]
