@@ -5,10 +5,14 @@ flushes after every step of every object, so each step's SQL is sent when
 the step happens, as it would be when each step is its own request.  The
 steps of the write workloads, per object:
 
-* ``create_publish``: create a document, publish it;
+* ``create_publish``: create a document, publish it; with ``later``,
+  create them all, commit, and publish each in a new transaction (loaded
+  again first, as a request would load it): the publication of an object
+  created earlier, which clio locks, as opposed to one created in the
+  same transaction, which it need not;
 * ``rounds``: K times: edit (make a draft), change the draft's title,
   publish the draft (archiving the old published version);
-* ``tree_create_publish`` and ``tree_rounds``: the same with a parent
+* ``tree_create_publish`` (``later`` too) and ``tree_rounds``: the same with a parent
   holding ten children; the change touches the parent and one child.
 
 Plain SQLAlchemy and Continuum have no drafts: their edit and publish are
@@ -92,14 +96,23 @@ class OrmContender(Contender):
         by_code = {d.code: d for d in docs}
         return [by_code[c] for c in codes]
 
-    def create_publish(self, codes, mark=_noop):
+    def create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             for code in codes:
                 s.add(self.Doc(id=code, code=code, title=f"t{code}", body="body"))
                 s.flush()
                 mark("create")
-                mark("publish")
+                if not later:
+                    mark("publish")
             s.commit()
+        if later:
+            self._publish_later(codes, mark)
+
+    def _publish_later(self, codes, mark):
+        """Nothing to publish: the marks of the step, after a load."""
+        mark("load")
+        for _code in codes:
+            mark("publish")
 
     def rounds(self, codes, k, mark=_noop):
         with self.session() as s:
@@ -114,7 +127,7 @@ class OrmContender(Contender):
                     mark("publish")
             s.commit()
 
-    def tree_create_publish(self, codes, mark=_noop):
+    def tree_create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             for code in codes:
                 doc = self.Page(id=code, code=code, title=f"t{code}", body="body")
@@ -122,8 +135,11 @@ class OrmContender(Contender):
                 s.add(doc)
                 s.flush()
                 mark("create")
-                mark("publish")
+                if not later:
+                    mark("publish")
             s.commit()
+        if later:
+            self._publish_later(codes, mark)
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
@@ -194,21 +210,32 @@ class ClioContender(Contender):
     def session(self):
         return Session(self.engine, info={"clio.userid": USER})
 
-    def _published(self, session, codes, cls=None):
+    def _published(self, session, codes, cls=None, status=st.PUBLISHED):
         cls = cls or self.models.doc
-        rows = session.scalars(
-            sa.select(cls).where(cls.code.in_(codes), cls.status == st.PUBLISHED)
-        )
+        rows = session.scalars(sa.select(cls).where(cls.code.in_(codes), cls.status == status))
         by_code = {d.code: d for d in rows}
         return [by_code[c] for c in codes]
 
-    def create_publish(self, codes, mark=_noop):
+    def create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             for code in codes:
                 doc = self.models.doc(code=code, title=f"t{code}", body="body")
                 s.add(doc)
                 s.flush()
                 mark("create")
+                if not later:
+                    doc.publish()
+                    s.flush()
+                    mark("publish")
+            s.commit()
+        if later:
+            self._publish_later(codes, self.models.doc, mark)
+
+    def _publish_later(self, codes, cls, mark):
+        with self.session() as s:
+            docs = self._published(s, codes, cls, st.NEW)
+            mark("load")
+            for doc in docs:
                 doc.publish()
                 s.flush()
                 mark("publish")
@@ -231,7 +258,7 @@ class ClioContender(Contender):
                     mark("publish")
             s.commit()
 
-    def tree_create_publish(self, codes, mark=_noop):
+    def tree_create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             for code in codes:
                 doc = self.models.page(code=code, title=f"t{code}", body="body")
@@ -239,10 +266,13 @@ class ClioContender(Contender):
                 s.add(doc)
                 s.flush()
                 mark("create")
-                doc.publish()
-                s.flush()
-                mark("publish")
+                if not later:
+                    doc.publish()
+                    s.flush()
+                    mark("publish")
             s.commit()
+        if later:
+            self._publish_later(codes, self.models.page, mark)
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
@@ -300,12 +330,24 @@ class ClioBulkContender(ClioContender):
     reads = False
     models = m.CLIO_BULK
 
-    def create_publish(self, codes, mark=_noop):
+    def create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             docs = [self.models.doc(code=code, title=f"t{code}", body="body") for code in codes]
             s.add_all(docs)
             s.flush()
             mark("create")
+            if not later:
+                clio.publish_all(s, docs)
+                s.flush()
+                mark("publish")
+            s.commit()
+        if later:
+            self._publish_later(codes, self.models.doc, mark)
+
+    def _publish_later(self, codes, cls, mark):
+        with self.session() as s:
+            docs = self._published(s, codes, cls, st.NEW)
+            mark("load")
             clio.publish_all(s, docs)
             s.flush()
             mark("publish")
@@ -328,7 +370,7 @@ class ClioBulkContender(ClioContender):
                 mark("publish")
             s.commit()
 
-    def tree_create_publish(self, codes, mark=_noop):
+    def tree_create_publish(self, codes, mark=_noop, later=False):
         with self.session() as s:
             docs = []
             for code in codes:
@@ -338,10 +380,13 @@ class ClioBulkContender(ClioContender):
             s.add_all(docs)
             s.flush()
             mark("create")
-            clio.publish_all(s, docs)
-            s.flush()
-            mark("publish")
+            if not later:
+                clio.publish_all(s, docs)
+                s.flush()
+                mark("publish")
             s.commit()
+        if later:
+            self._publish_later(codes, self.models.page, mark)
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
@@ -486,17 +531,32 @@ class BaselineContender(Contender):
 
     # -- workloads --
 
-    def create_publish(self, codes, mark=_noop):
+    def _publish_new(self, conn, code):
+        at = now()
+        row = self._lock(conn, m.baseline_doc, code, at)[st.NEW]
+        self._publish_row(conn, m.baseline_doc, row.id, at)
+
+    def _publish_later(self, codes, publish, mark):
+        with self.engine.begin() as conn:
+            # No objects to load, but the others' "load" also opens their
+            # connection: the first publication should not pay for it here alone.
+            mark("load")
+            for code in codes:
+                publish(conn, code)
+                mark("publish")
+
+    def create_publish(self, codes, mark=_noop, later=False):
         doc = m.baseline_doc
         with self.engine.begin() as conn:
             for code in codes:
                 at = now()
                 self._insert(conn, doc, code, at, title=f"t{code}", body="body")
                 mark("create")
-                at = now()
-                row = self._lock(conn, doc, code, at)[st.NEW]
-                self._publish_row(conn, doc, row.id, at)
-                mark("publish")
+                if not later:
+                    self._publish_new(conn, code)
+                    mark("publish")
+        if later:
+            self._publish_later(codes, self._publish_new, mark)
 
     def rounds(self, codes, k, mark=_noop):
         doc = m.baseline_doc
@@ -513,7 +573,22 @@ class BaselineContender(Contender):
                     self._publish_draft(conn, doc, code, now())
                     mark("publish")
 
-    def tree_create_publish(self, codes, mark=_noop):
+    def _publish_new_tree(self, conn, code):
+        doc, kid = m.baseline_page, m.baseline_kid
+        at = now()
+        row = self._lock(conn, doc, code, at)[st.NEW]
+        self._publish_row(conn, doc, row.id, at)
+        conn.execute(
+            sa.update(kid)
+            .where(kid.c.doc_id == row.id, kid.c.status == st.NEW)
+            .values(
+                status=st.PUBLISHED,
+                published_start_timestamp=at,
+                published_userid=USER,
+            )
+        )
+
+    def tree_create_publish(self, codes, mark=_noop, later=False):
         doc, kid = m.baseline_page, m.baseline_kid
         with self.engine.begin() as conn:
             for code in codes:
@@ -534,19 +609,11 @@ class BaselineContender(Contender):
                 ]
                 conn.execute(sa.insert(kid), rows)
                 mark("create")
-                at = now()
-                row = self._lock(conn, doc, code, at)[st.NEW]
-                self._publish_row(conn, doc, row.id, at)
-                conn.execute(
-                    sa.update(kid)
-                    .where(kid.c.doc_id == row.id, kid.c.status == st.NEW)
-                    .values(
-                        status=st.PUBLISHED,
-                        published_start_timestamp=at,
-                        published_userid=USER,
-                    )
-                )
-                mark("publish")
+                if not later:
+                    self._publish_new_tree(conn, code)
+                    mark("publish")
+        if later:
+            self._publish_later(codes, self._publish_new_tree, mark)
 
     def _lock_kids(self, conn, parents, columns):
         kid = m.baseline_kid

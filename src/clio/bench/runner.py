@@ -30,8 +30,14 @@ from clio.bench.databases import BenchDatabase, analyze
 #: (cell, unit the time is divided by, human description)
 CELLS = (
     ("create_publish", "object", "create + publish"),
+    ("create_publish_later", "object", "create, commit; publish in a new transaction"),
     ("rounds", "object round", "edit → change → publish"),
     ("tree_create_publish", "tree", "create + publish, parent + 10 children"),
+    (
+        "tree_create_publish_later",
+        "tree",
+        "create, commit; publish in a new transaction, parent + 10 children",
+    ),
     ("tree_rounds", "tree round", "edit → change → publish, parent + 10 children"),
     ("read_published", "read", "published read of one object by code"),
     ("read_as_of", "read", "as-of read of one object at a random past time"),
@@ -39,16 +45,28 @@ CELLS = (
     ("read_as_of_view", "read", "as-of read of one object through clio.view(as_of=)"),
     ("listing", "listing", "whole-table published listing"),
 )
-WRITES = ("create_publish", "rounds", "tree_create_publish", "tree_rounds")
+WRITES = (
+    "create_publish",
+    "create_publish_later",
+    "rounds",
+    "tree_create_publish",
+    "tree_create_publish_later",
+    "tree_rounds",
+)
 #: The steps each write workload marks, in the order they happen.
 STEPS = {
     "create_publish": ("create", "publish"),
+    "create_publish_later": ("create", "publish"),
     "rounds": ("edit", "change", "publish"),
     "tree_create_publish": ("create", "publish"),
+    "tree_create_publish_later": ("create", "publish"),
     "tree_rounds": ("edit", "change", "publish"),
 }
 #: Tree parents get codes from here up, documents below it.
 TREE_BASE = 1_000_000
+#: The ``later`` workloads' codes: documents from LATER_BASE, trees from
+#: TREE_BASE + LATER_BASE (their children's codes are the parent's * 100 + n).
+LATER_BASE = 400_000
 #: Codes used only to count statements.
 COUNT_BASE = 900_000
 CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
@@ -99,10 +117,14 @@ def count_statements(contender, codes, trees) -> dict:
     try:
         counter.prefix = ""
         contender.create_publish(codes, counter.mark)
+        counter.prefix = "later: "
+        contender.create_publish([c + LATER_BASE for c in codes], counter.mark, later=True)
         counter.prefix = "round: "
         contender.rounds(codes, 1, counter.mark)
         counter.prefix = "tree: "
         contender.tree_create_publish(trees, counter.mark)
+        counter.prefix = "tree later: "
+        contender.tree_create_publish([t + LATER_BASE for t in trees], counter.mark, later=True)
         counter.prefix = "tree round: "
         contender.tree_rounds(trees, 1, counter.mark)
     finally:
@@ -140,16 +162,16 @@ class StepTimer:
         self.last = at
 
 
-def _timed(fn, *args, steps: StepTimer | None = None) -> float:
-    """The whole time of ``fn(*args)``; with ``steps``, also passed to ``fn``
-    as its ``mark``, whose clock starts with the whole one so that the
-    steps never count time the whole does not."""
+def _timed(fn, *args, steps: StepTimer | None = None, **options) -> float:
+    """The whole time of ``fn(*args, **options)``; with ``steps``, also
+    passed to ``fn`` as its ``mark``, whose clock starts with the whole one
+    so that the steps never count time the whole does not."""
     start = time.perf_counter()
     if steps is None:
-        fn(*args)
+        fn(*args, **options)
     else:
         steps.start(start)
-        fn(*args, steps)
+        fn(*args, steps, **options)
     return time.perf_counter() - start
 
 
@@ -168,18 +190,22 @@ def run_repetition(contender, rep, settings, rng, timings, step_timings) -> None
     parents = list(range(first, first + t))
     cell = timings
 
-    def write(name, fn, args, units):
+    def write(name, fn, args, units, **options):
         steps = StepTimer()
-        cell[name][contender.name].append(_timed(fn, *args, steps=steps) / units)
+        cell[name][contender.name].append(_timed(fn, *args, steps=steps, **options) / units)
         for step, seconds in steps.totals.items():
             step_timings[name].setdefault(step, {}).setdefault(contender.name, []).append(
                 seconds / units
             )
 
+    later = [code + LATER_BASE for code in codes]
     write("create_publish", contender.create_publish, (codes,), n)
+    write("create_publish_later", contender.create_publish, (later,), n, later=True)
     since = now()
     write("rounds", contender.rounds, (codes, k), n * k)
     write("tree_create_publish", contender.tree_create_publish, (parents,), t)
+    later = [code + LATER_BASE for code in parents]
+    write("tree_create_publish_later", contender.tree_create_publish, (later,), t, later=True)
     write("tree_rounds", contender.tree_rounds, (parents, k), t * k)
     until = now()
     if not contender.reads:
