@@ -509,6 +509,8 @@ class Run:
         and chunk of codes), and with ``archives`` read their archive
         numbers in one grouped query, so that walking a tree or a batch
         costs a few statements instead of a few per object."""
+        if not versions:
+            return
         by_base: dict = {}
         for version in versions:
             key = self._key(version)
