@@ -113,7 +113,7 @@ def reverse_collection(prop):
 
 
 def _row(run, version, status: int, place) -> dict:
-    state_dict = sa.inspect(version).dict
+    state_dict = attributes.instance_dict(version)
     row = {}
     for key in copied_keys(type(version)):
         row[key] = state_dict[key] if key in state_dict else getattr(version, key)
@@ -223,7 +223,7 @@ def _evict_stale(session, copy) -> None:
     for instance, and the next one loads them again).  Where the database
     reuses ids (SQLite), the next copy gets such an identity; SQLAlchemy's
     own flush replaces the stale object then, and so does this."""
-    stale = session.identity_map.get(sa.inspect(copy).key)
+    stale = session.identity_map.get(attributes.instance_state(copy).key)
     if stale is not None:
         session.expunge(stale)
 

@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import attributes, object_session
+from sqlalchemy.orm.attributes import instance_state
 
 from clio import status as st
 from clio.classcache import class_cache
@@ -559,7 +560,7 @@ class Run:
             one_to_many = relations_of(type(parent)).one_to_many
             if not one_to_many:
                 continue
-            state = sa.inspect(parent)
+            state = instance_state(parent)
             if state.session is None or not state.persistent:
                 continue
             for prop in one_to_many:
@@ -630,8 +631,8 @@ class Run:
         stale = []
         for owner in owners:
             listed = {
-                sa.inspect(child).identity
-                for child in sa.inspect(owner).dict[prop.key]
+                instance_state(child).identity
+                for child in instance_state(owner).dict[prop.key]
             }
             if listed != {(ident,) for ident in below[getattr(owner, owner_key)]}:
                 stale.append(owner)
@@ -710,7 +711,7 @@ class Run:
         its time on trees.  A version not yet stored is set as usual: its
         ``INSERT`` carries the values.
         """
-        state = sa.inspect(version)
+        state = instance_state(version)
         if state.key is None:
             for key, value in values.items():
                 setattr(version, key, value)
@@ -748,7 +749,7 @@ class Run:
             written.append(version)
             mapper = base_mapper(type(version))
             key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
-            (ident,) = sa.inspect(version).identity
+            (ident,) = instance_state(version).identity
             groups.setdefault(key, []).append(ident)
         if not groups:
             return
