@@ -210,7 +210,8 @@ class ClioContender(Contender):
     def session(self):
         return Session(self.engine, info={"clio.userid": USER})
 
-    def _published(self, session, codes, cls=None, status=st.PUBLISHED):
+    def _load(self, session, codes, cls=None, status=st.PUBLISHED):
+        """The versions of ``codes`` in ``status``, in the order of ``codes``."""
         cls = cls or self.models.doc
         rows = session.scalars(sa.select(cls).where(cls.code.in_(codes), cls.status == status))
         by_code = {d.code: d for d in rows}
@@ -233,7 +234,7 @@ class ClioContender(Contender):
 
     def _publish_later(self, codes, cls, mark):
         with self.session() as s:
-            docs = self._published(s, codes, cls, st.NEW)
+            docs = self._load(s, codes, cls, st.NEW)
             mark("load")
             for doc in docs:
                 doc.publish()
@@ -243,7 +244,7 @@ class ClioContender(Contender):
 
     def rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes)
+            docs = self._load(s, codes)
             mark("load")
             for r in range(k):
                 for n, doc in enumerate(docs):
@@ -276,7 +277,7 @@ class ClioContender(Contender):
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes, self.models.page)
+            docs = self._load(s, codes, self.models.page)
             mark("load")
             for r in range(k):
                 for n, doc in enumerate(docs):
@@ -346,7 +347,7 @@ class ClioBulkContender(ClioContender):
 
     def _publish_later(self, codes, cls, mark):
         with self.session() as s:
-            docs = self._published(s, codes, cls, st.NEW)
+            docs = self._load(s, codes, cls, st.NEW)
             mark("load")
             clio.publish_all(s, docs)
             s.flush()
@@ -355,7 +356,7 @@ class ClioBulkContender(ClioContender):
 
     def rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes)
+            docs = self._load(s, codes)
             mark("load")
             for r in range(k):
                 drafts = clio.edit_all(s, docs)
@@ -390,7 +391,7 @@ class ClioBulkContender(ClioContender):
 
     def tree_rounds(self, codes, k, mark=_noop):
         with self.session() as s:
-            docs = self._published(s, codes, self.models.page)
+            docs = self._load(s, codes, self.models.page)
             mark("load")
             for r in range(k):
                 drafts = clio.edit_all(s, docs)
