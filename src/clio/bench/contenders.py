@@ -236,11 +236,14 @@ class ClioContender(Contender):
         with self.session() as s:
             docs = self._load(s, codes, cls, st.NEW)
             mark("load")
-            for doc in docs:
-                doc.publish()
-                s.flush()
-                mark("publish")
+            self._publish_loaded(s, docs, mark)
             s.commit()
+
+    def _publish_loaded(self, session, docs, mark):
+        for doc in docs:
+            doc.publish()
+            session.flush()
+            mark("publish")
 
     def rounds(self, codes, k, mark=_noop):
         with self.session() as s:
@@ -345,14 +348,10 @@ class ClioBulkContender(ClioContender):
         if later:
             self._publish_later(codes, self.models.doc, mark)
 
-    def _publish_later(self, codes, cls, mark):
-        with self.session() as s:
-            docs = self._load(s, codes, cls, st.NEW)
-            mark("load")
-            clio.publish_all(s, docs)
-            s.flush()
-            mark("publish")
-            s.commit()
+    def _publish_loaded(self, session, docs, mark):
+        clio.publish_all(session, docs)
+        session.flush()
+        mark("publish")
 
     def rounds(self, codes, k, mark=_noop):
         with self.session() as s:
