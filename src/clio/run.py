@@ -553,6 +553,8 @@ class Run:
         instead of two.  Relations it cannot serve (dynamic, a join
         condition of their own, a child class over several tables) are
         left to :func:`clio.relations.load_children` and :meth:`prefetch`.
+        A loaded collection of a new object this transaction inserted is
+        kept if it lists what the database holds (:meth:`_differing`).
         """
         wanted: dict = {}
         held: dict = {}
@@ -619,8 +621,8 @@ class Run:
         as it is, not loaded again (and the children this transaction
         inserted are not locked either).  But a child hung there by setting
         its foreign key, or written through Core, after the collection was
-        loaded is in the database only, as is one moved away in memory
-        only; the collection is then loaded again like any other."""
+        loaded is missing from it, and one moved away through Core is still
+        listed; the collection is then loaded again like any other."""
         ((owner_key, child_key),) = key_pairs(prop)
         below: dict = {getattr(owner, owner_key): set() for owner in owners}
         stmt = _children_keys(prop, self.dialect)
