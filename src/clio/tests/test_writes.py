@@ -530,3 +530,19 @@ def test_a_pending_draft_hung_under_a_new_page_is_published_over_its_published_v
     page.publish()
     assert draft.status == clio.PUBLISHED
     assert statuses_in_database(session, Paragraph, 100) == [clio.PUBLISHED, 1000]
+
+
+def test_deleting_a_new_tree_of_this_transaction_removes_what_the_database_holds(session):
+    """Deleting a new page removes it and its children, those its loaded
+    collection lists and one hung under it by its foreign key alone."""
+    page = Page(code=1, title="page", tags=[])
+    page.paragraphs = [Paragraph(code=100, text="listed")]
+    session.add(page)
+    session.flush()
+    session.add(Paragraph(code=101, text="unlisted", page_id=page.id))
+    session.flush()
+    assert page.delete() is None
+    session.flush()
+    assert statuses_in_database(session, Page, 1) == []
+    assert statuses_in_database(session, Paragraph, 100) == []
+    assert statuses_in_database(session, Paragraph, 101) == []
