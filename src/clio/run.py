@@ -21,7 +21,6 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import attributes, object_session
-from sqlalchemy.orm.attributes import instance_state
 
 from clio import status as st
 from clio.classcache import class_cache
@@ -562,7 +561,7 @@ class Run:
             one_to_many = relations_of(type(parent)).one_to_many
             if not one_to_many:
                 continue
-            state = instance_state(parent)
+            state = attributes.instance_state(parent)
             if state.session is None or not state.persistent:
                 continue
             for prop in one_to_many:
@@ -623,7 +622,7 @@ class Run:
         its foreign key, or written through Core, after the collection was
         loaded is missing from it, and one moved away through Core is still
         listed; the collection is then loaded again like any other."""
-        ((owner_key, child_key),) = key_pairs(prop)
+        ((owner_key, _child_key),) = key_pairs(prop)
         below: dict = {getattr(owner, owner_key): set() for owner in owners}
         stmt = _children_keys(prop, self.dialect)
         connection = self.session.connection(bind_arguments={"mapper": prop.mapper})
@@ -633,8 +632,8 @@ class Run:
         stale = []
         for owner in owners:
             listed = {
-                instance_state(child).identity
-                for child in instance_state(owner).dict[prop.key]
+                attributes.instance_state(child).identity
+                for child in attributes.instance_state(owner).dict[prop.key]
             }
             if listed != {(ident,) for ident in below[getattr(owner, owner_key)]}:
                 stale.append(owner)
@@ -713,7 +712,7 @@ class Run:
         its time on trees.  A version not yet stored is set as usual: its
         ``INSERT`` carries the values.
         """
-        state = instance_state(version)
+        state = attributes.instance_state(version)
         if state.key is None:
             for key, value in values.items():
                 setattr(version, key, value)
@@ -751,7 +750,7 @@ class Run:
             written.append(version)
             mapper = base_mapper(type(version))
             key = (mapper, tuple(sorted(values.items(), key=lambda item: item[0])))
-            (ident,) = instance_state(version).identity
+            (ident,) = attributes.instance_state(version).identity
             groups.setdefault(key, []).append(ident)
         if not groups:
             return
