@@ -69,6 +69,11 @@ TREE_BASE = 1_000_000
 LATER_BASE = 400_000
 #: Codes used only to count statements.
 COUNT_BASE = 900_000
+
+
+def _later(codes: list) -> list:
+    """The codes of the ``later`` workloads beside ``codes``."""
+    return [code + LATER_BASE for code in codes]
 CONTROL = ("BEGIN", "SAVEPOINT", "RELEASE", "COMMIT", "ROLLBACK")
 
 
@@ -118,13 +123,13 @@ def count_statements(contender, codes, trees) -> dict:
         counter.prefix = ""
         contender.create_publish(codes, counter.mark)
         counter.prefix = "later: "
-        contender.create_publish([c + LATER_BASE for c in codes], counter.mark, later=True)
+        contender.create_publish(_later(codes), counter.mark, later=True)
         counter.prefix = "round: "
         contender.rounds(codes, 1, counter.mark)
         counter.prefix = "tree: "
         contender.tree_create_publish(trees, counter.mark)
         counter.prefix = "tree later: "
-        contender.tree_create_publish([t + LATER_BASE for t in trees], counter.mark, later=True)
+        contender.tree_create_publish(_later(trees), counter.mark, later=True)
         counter.prefix = "tree round: "
         contender.tree_rounds(trees, 1, counter.mark)
     finally:
@@ -198,14 +203,13 @@ def run_repetition(contender, rep, settings, rng, timings, step_timings) -> None
                 seconds / units
             )
 
-    later = [code + LATER_BASE for code in codes]
     write("create_publish", contender.create_publish, (codes,), n)
-    write("create_publish_later", contender.create_publish, (later,), n, later=True)
+    write("create_publish_later", contender.create_publish, (_later(codes),), n, later=True)
     since = now()
     write("rounds", contender.rounds, (codes, k), n * k)
     write("tree_create_publish", contender.tree_create_publish, (parents,), t)
-    later = [code + LATER_BASE for code in parents]
-    write("tree_create_publish_later", contender.tree_create_publish, (later,), t, later=True)
+    tree_later = (_later(parents),)
+    write("tree_create_publish_later", contender.tree_create_publish, tree_later, t, later=True)
     write("tree_rounds", contender.tree_rounds, (parents, k), t * k)
     until = now()
     if not contender.reads:
